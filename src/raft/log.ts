@@ -88,13 +88,9 @@ export class RaftLog {
    */
   findConflictByTerm(index: number, term: number): { index: number; term: number } {
     for (; index > 0; index--) {
-      let t: number;
-      try {
-        t = this.term(index);
-      } catch {
-        // Compacted or unavailable: the term is unknown, stop here.
-        return { index, term: 0 };
-      }
+      const t = this.maybeTerm(index);
+      // Compacted or unavailable: the term is unknown, stop here.
+      if (t === undefined) return { index, term: 0 };
       if (t <= term) return { index, term: t };
     }
     return { index: 0, term: 0 };
@@ -180,22 +176,26 @@ export class RaftLog {
     return this.storage.term(i);
   }
 
-  zeroTermOnOutOfBounds(i: number): number {
+  /** Term of entry i, or undefined outside [firstIndex() - 1, lastIndex()]. Never throws for range. */
+  maybeTerm(i: number): number | undefined {
+    const t = this.unstable.maybeTerm(i);
+    if (t !== undefined) return t;
+    if (i + 1 < this.firstIndex() || i > this.lastIndex()) return undefined;
     try {
-      return this.term(i);
+      return this.storage.term(i);
     } catch (e) {
-      if (e instanceof CompactedError || e instanceof UnavailableError) return 0;
+      // Storage may have been compacted since firstIndex() was read.
+      if (e instanceof CompactedError || e instanceof UnavailableError) return undefined;
       throw e;
     }
   }
 
+  zeroTermOnOutOfBounds(i: number): number {
+    return this.maybeTerm(i) ?? 0;
+  }
+
   matchTerm(i: number, term: number): boolean {
-    try {
-      return this.term(i) === term;
-    } catch (e) {
-      if (e instanceof CompactedError || e instanceof UnavailableError) return false;
-      throw e;
-    }
+    return this.maybeTerm(i) === term;
   }
 
   /** Entries from i on (at most maxSize bytes). */

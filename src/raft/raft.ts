@@ -361,7 +361,7 @@ export class Raft {
 
   /** Appends entries of the current term to the leader's log; false if dropped for back-pressure. */
   private appendEntry(es: Entry[]): boolean {
-    let li = this.raftLog.lastIndex();
+    const li = this.raftLog.lastIndex();
     for (let i = 0; i < es.length; i++) {
       es[i] = { ...es[i]!, term: this.term, index: li + 1 + i };
     }
@@ -374,11 +374,8 @@ export class Raft {
       );
       return false;
     }
-    li = this.raftLog.append(es);
     // The leader's own progress is raised in onPersisted, once these entries are durable.
-    if (this.trk.isSingleton() && this.trk.progress.get(this.id) === undefined) {
-      throw new RaftPanic("singleton leader without progress");
-    }
+    this.raftLog.append(es);
     return true;
   }
 

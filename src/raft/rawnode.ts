@@ -13,7 +13,7 @@
 
 import { encodeConfChange } from "./codec.js";
 import type { Config } from "./config.js";
-import { StepLocalMsgError, StepPeerNotFoundError } from "./errors.js";
+import { ProposalDroppedError, StepLocalMsgError, StepPeerNotFoundError } from "./errors.js";
 import { ProgressState } from "./progress.js";
 import { Raft, type ReadState, type SoftState, StateType } from "./raft.js";
 import { raftTestBugs } from "./testing.js";
@@ -135,7 +135,14 @@ export class RawNode {
   step(m: Message): void {
     if (isLocalMessage(m.type)) throw new StepLocalMsgError();
     if (isResponseMessage(m.type) && !this.raft.trk.progress.has(m.from)) throw new StepPeerNotFoundError();
-    this.raft.step(m);
+    try {
+      this.raft.step(m);
+    } catch (e) {
+      // A proposal forwarded by a follower that this node cannot take is dropped: the proposer learns
+      // through its own timeout, as with any lost message.
+      if (m.type === MessageType.MsgProp && e instanceof ProposalDroppedError) return;
+      throw e;
+    }
   }
 
   transferLeader(transferee: NodeId): void {

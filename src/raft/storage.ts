@@ -172,7 +172,7 @@ export class MemoryStorage implements Storage {
     if (this.ents.length > offset) {
       this.ents = this.ents.slice(0, offset).concat(ents);
     } else if (this.ents.length === offset) {
-      this.ents = this.ents.concat(ents);
+      for (const e of ents) this.ents.push(e);
     } else {
       throw new RaftPanic(`missing log entry [last: ${this.lastIndex()}, append at: ${ents[0]!.index}]`);
     }
