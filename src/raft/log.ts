@@ -225,7 +225,7 @@ export class RaftLog {
 
   /** Commits up to maxIndex if that entry is of the given (current) term. */
   maybeCommit(maxIndex: number, term: number): boolean {
-    if (maxIndex > this.committed && this.zeroTermOnOutOfBounds(maxIndex) === term) {
+    if (term > 0 && maxIndex > this.committed && this.zeroTermOnOutOfBounds(maxIndex) === term) {
       this.commitTo(maxIndex);
       return true;
     }

@@ -86,8 +86,7 @@ export class Progress {
   }
 
   /**
-   * Applies an acknowledgement up to n. Returns false if it is stale (n <= match), in which case only
-   * the probe pause is lifted.
+   * Applies an acknowledgement up to n. Returns false, changing nothing, if it is stale (n <= match).
    */
   maybeUpdate(n: number): boolean {
     if (n <= this.match) return false;

@@ -782,7 +782,8 @@ export class Raft {
       case MessageType.MsgHeartbeatResp: {
         pr.recentActive = true;
         pr.msgAppFlowPaused = false;
-        if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
+        // Probing followers are probed on every heartbeat answer until they reply to a MsgApp.
+        if (pr.match < this.raftLog.lastIndex() || pr.state === ProgressState.StateProbe) this.sendAppend(m.from);
         if (this.readOnlyOption !== ReadOnlyOption.Safe || m.context.length === 0) return;
         const acks = this.readOnly.recvAck(m.from, m.context);
         if (acks === undefined || jointVoteResult(this.trk.config.voters, acks) !== VoteResult.VoteWon)
@@ -914,7 +915,14 @@ export class Raft {
       return;
     }
     const oldPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
+    if (!pr.maybeUpdate(m.index)) {
+      // A probe answered with exactly our match: the follower is caught up, so replicate again.
+      if (pr.match === m.index && pr.state === ProgressState.StateProbe) {
+        pr.becomeReplicate();
+        this.sendAppend(m.from);
+      }
+      return;
+    }
     switch (pr.state) {
       case ProgressState.StateProbe:
         pr.becomeReplicate();

@@ -128,6 +128,7 @@ export class MemoryStorage implements Storage {
   createSnapshot(i: number, cs: ConfState | undefined, data: Uint8Array): Snapshot {
     if (i <= this.snap.metadata.index) throw new SnapOutOfDateError();
     const offset = this.ents[0]!.index;
+    if (i < offset) throw new CompactedError();
     if (i > this.lastIndex()) {
       throw new RaftPanic(`snapshot ${i} is out of bound lastindex(${this.lastIndex()})`);
     }
