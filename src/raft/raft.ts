@@ -152,6 +152,11 @@ export class Raft {
     const cs = this.switchToConfig(r);
     assertConfStatesEquivalent(cs, confState);
     if (hardState.term !== 0 || hardState.vote !== None || hardState.commit !== 0) this.loadState(hardState);
+    if (this.term < this.raftLog.lastTerm()) {
+      // A node never accepts entries from a term above its own, so this storage is inconsistent; going on
+      // could let this node lead a term that already had a leader.
+      throw new RaftPanic(`${fmtId(this.id)} hard state term ${this.term} is below the last log term ${this.raftLog.lastTerm()}`);
+    }
     if (c.applied !== undefined && c.applied > 0) this.raftLog.appliedTo(c.applied);
     this.becomeFollower(this.term, None);
     this.logger.info("newRaft", {
@@ -191,7 +196,8 @@ export class Raft {
   // ---- sending -------------------------------------------------------------------------------
 
   private send(m: Message): void {
-    m.from = this.id;
+    // Forwarded messages (proposals, transfer requests) keep their origin.
+    if (m.from === None) m.from = this.id;
     if (
       m.type === MessageType.MsgVote ||
       m.type === MessageType.MsgVoteResp ||

@@ -204,7 +204,7 @@ export class RawNode {
       this.prevHardState = hs;
     }
     if (r.raftLog.hasPendingSnapshot()) rd.snapshot = r.raftLog.unstable.snapshot;
-    if (rd.entries.length > 0) rd.mustSync = true;
+    if (rd.entries.length > 0 || rd.snapshot !== undefined) rd.mustSync = true;
     r.msgs = [];
     r.readStates = [];
     r.reduceUncommittedSize(committedEntries);

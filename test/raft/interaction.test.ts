@@ -3,7 +3,10 @@
 // for the format and interaction/commands.ts for the commands).
 //
 // REWRITE=1 writes the actual outputs back into the source files (not dist/) so that an intended
-// change of behaviour can be reviewed as a diff.
+// change of behaviour can be reviewed as a diff; add --test-name-pattern=<file> to rewrite one trace:
+//   npm run build && REWRITE=1 node --test --test-name-pattern=figure7 dist/test/raft/interaction.test.js
+// Every rewritten output must be checked against the Raft paper / etcd-io/raft semantics before it
+// is kept: the traces specify correct behaviour, not whatever the code happens to print.
 
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";

@@ -1,12 +1,34 @@
 // One handler per trace command. Each handler reads its arguments from the parsed command, acts on the
-// environment, and prints into env.out; the runner turns an empty output into "ok".
+// environment, and prints into env.out; the runner turns an empty output into "ok". Node IDs are
+// small integers in the text and bigints here. Lists are written (1,2,3).
 //
-// Node IDs are small integers in the text and bigints here.
+// Cluster
+//   add-nodes N [voters=(..)] [learners=(..)] [index=I content=S]  N nodes with the next free IDs;
+//       index>0 bootstraps from a snapshot at I (term 1) holding the membership and content S;
+//       without voters/learners the node starts empty (it joins via the leader). Options:
+//       prevote= checkquorum= read-only=safe|lease election-tick=3 heartbeat-tick=1 max-inflight=
+//       max-inflight-bytes= max-size-per-msg= max-uncommitted-size= max-committed-size-per-ready=
+//       disable-forwarding= step-down-on-removal= seed= (randomized election timeouts)
+//   restart ID..            rebuild from storage; everything not persisted is lost
+//   set-log ID terms=(..) [term=T] [commit=C]   replace the persisted log (paper figures), restart
+//   compact ID I            snapshot the state machine at applied index I, drop entries <= I
+// Driving
+//   campaign ID..  tick ID.. [n=K]  tick-election ID..  tick-heartbeat ID..
+//   propose ID data   propose-conf-change ID [transition=auto|implicit|explicit] v2 l3 r4 u5
+//   transfer-leadership from=A to=B   read-index ID ctx   report-unreachable A B
+//   report-snapshot A B [ok=true|false]   set-randomized-election-timeout ID timeout=T
+// Ready and network
+//   process-ready ID..   deliver-msgs [type=MsgApp] [from=ID] [drop=(..)] ID..   stabilize [ID..]
+//   isolate ID..   partition (1,2) (3,4,5)   heal        (cut links drop messages on delivery)
+// Inspection
+//   status ID..   raft-state   raft-log ID..   app-state ID..   timers [ID..]
+//   log-level debug|info|warn|error|none   (threshold for the core's log lines; none also hides
+//       the harness output, for quiet setup)
 
 import { ReadOnlyOption } from "../../../src/raft/config.js";
 import { RaftError } from "../../../src/raft/errors.js";
-import { MemoryStorage } from "../../../src/raft/storage.js";
 import { seededRand } from "../../../src/raft/rand.js";
+import { MemoryStorage } from "../../../src/raft/storage.js";
 import {
   type ConfChange,
   ConfChangeTransition,
@@ -17,7 +39,7 @@ import {
   emptyConfState,
   type NodeId,
 } from "../../../src/raft/types.js";
-import { type Applied, type InteractionEnv, type Level, ScriptedRand, type TraceNode } from "./env.js";
+import { type Applied, type InteractionEnv, type Level, type TraceNode, TraceRand } from "./env.js";
 import { fmtConfState, fmtEntry, parseConfChangeSingle, stateName } from "./format.js";
 import type { Command } from "./runner.js";
 
@@ -85,13 +107,13 @@ function printingErrors(env: InteractionEnv, f: () => void): void {
   }
 }
 
-/** One line with a node's view of itself. */
-function describeNode(env: InteractionEnv, n: TraceNode): string {
+/** One line with a node's view of itself: role, hard state, log position and configuration. */
+function describeNode(n: TraceNode): string {
   const st = n.rn.status();
-  const cs = env.applied(n).confState;
+  const last = `${n.rn.raft.raftLog.lastTerm()}/${st.lastIndex}`;
   return (
     `${n.id}: ${stateName(st.raftState)} Term:${st.term} Vote:${st.vote} Lead:${st.lead} ` +
-    `Commit:${st.commit} Applied:${st.applied} Log:${st.firstIndex}..${st.lastIndex} ${fmtConfState(cs)}`
+    `Commit:${st.commit} Applied:${st.applied} Last:${last} ${fmtConfState(st.config)}`
   );
 }
 
@@ -132,8 +154,11 @@ const addNodes: Handler = (env, cmd) => {
     if (index > 0) {
       // Bootstrap from a snapshot at `index` (term 1) holding the membership and the content, as a
       // cluster created by a tool would; entries up to `index` are applied and compacted away.
+      // The hard state's term must not be below the log's last term (a node never holds an entry of
+      // a term it has not seen), so the node starts in term 1 with the snapshot committed.
       storage = new MemoryStorage();
       storage.applySnapshot({ data: enc.encode(content), metadata: { index, term: 1, confState } });
+      storage.setHardState({ term: 1, vote: 0n, commit: index });
       base = env.emptyApplied(index, 1, confState, content);
     } else if (voters.length > 0 || learners.length > 0) {
       storage = MemoryStorage.withMembers(voters, learners);
@@ -143,7 +168,7 @@ const addNodes: Handler = (env, cmd) => {
       storage = new MemoryStorage();
       base = env.emptyApplied(0, 0);
     }
-    const rand = new ScriptedRand(seed === undefined ? undefined : seededRand(seed * 1000 + Number(id)));
+    const rand = new TraceRand(seed === undefined ? undefined : seededRand(seed * 1000 + Number(id)));
     const n = env.startNode({
       id,
       storage,
@@ -151,7 +176,7 @@ const addNodes: Handler = (env, cmd) => {
       history: [base],
       config: {
         id,
-        electionTick: intArg(cmd, "election-tick") ?? 10,
+        electionTick: intArg(cmd, "election-tick") ?? 3,
         heartbeatTick: intArg(cmd, "heartbeat-tick") ?? 1,
         storage,
         applied: index,
@@ -168,7 +193,7 @@ const addNodes: Handler = (env, cmd) => {
         rand,
       },
     });
-    env.out.line(describeNode(env, n));
+    env.out.line(describeNode(n));
   }
 };
 
@@ -183,7 +208,11 @@ function ticker(which: "election" | "heartbeat" | "n"): Handler {
     for (const id of posIds(cmd)) {
       const n = env.node(id);
       const count =
-        which === "election" ? n.config.electionTick : which === "heartbeat" ? n.config.heartbeatTick : (intArg(cmd, "n") ?? 1);
+        which === "election"
+          ? n.config.electionTick
+          : which === "heartbeat"
+            ? n.config.heartbeatTick
+            : (intArg(cmd, "n") ?? 1);
       for (let i = 0; i < count; i++) n.rn.tick();
     }
   };
@@ -199,7 +228,8 @@ const propose: Handler = (env, cmd) => {
 const proposeConfChange: Handler = (env, cmd) => {
   checkArgs(cmd, ["transition", "context"]);
   const [id, ...changes] = cmd.pos;
-  if (id === undefined) throw new Error("usage: propose-conf-change ID [transition=auto|implicit|explicit] v2 l3 r4");
+  if (id === undefined)
+    throw new Error("usage: propose-conf-change ID [transition=auto|implicit|explicit] v2 l3 r4");
   const transitions: Record<string, ConfChangeTransition> = {
     auto: ConfChangeTransition.Auto,
     implicit: ConfChangeTransition.JointImplicit,
@@ -230,11 +260,13 @@ const processReady: Handler = (env, cmd) => {
 };
 
 const deliverMsgs: Handler = (env, cmd) => {
-  checkArgs(cmd, ["drop", "type"]);
+  checkArgs(cmd, ["drop", "type", "from"]);
   const type = arg(cmd, "type");
+  const f = arg(cmd, "from");
+  const from = f === undefined ? undefined : toId(f);
   let n = 0;
-  for (const id of posIds(cmd, 0)) n += env.deliver(id, false, type);
-  for (const id of idList(cmd, "drop")) n += env.deliver(id, true, type);
+  for (const id of posIds(cmd, 0)) n += env.deliver(id, false, type, from);
+  for (const id of idList(cmd, "drop")) n += env.deliver(id, true, type, from);
   if (n === 0) env.out.line("no messages");
 };
 
@@ -247,7 +279,7 @@ const status: Handler = (env, cmd) => {
   checkArgs(cmd, []);
   for (const id of posIds(cmd)) {
     const n = env.node(id);
-    env.out.line(describeNode(env, n));
+    env.out.line(describeNode(n));
     const st = n.rn.status();
     if (st.leadTransferee !== 0n) env.out.line(`  transferring leadership to ${st.leadTransferee}`);
     const ids = [...st.progress.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -269,7 +301,15 @@ function progressLine(n: TraceNode, id: NodeId): string {
 
 const raftLog: Handler = (env, cmd) => {
   checkArgs(cmd, []);
-  for (const id of posIds(cmd)) printLog(env, env.node(id));
+  const ids = posIds(cmd);
+  for (const id of ids) {
+    if (ids.length === 1) {
+      printLog(env, env.node(id));
+      continue;
+    }
+    env.out.line(`> ${id}`);
+    env.out.nested(() => printLog(env, env.node(id)));
+  }
 };
 
 function printLog(env: InteractionEnv, n: TraceNode): void {
@@ -356,7 +396,7 @@ const restart: Handler = (env, cmd) => {
       throw new Error(`node ${id} has no applied state at its snapshot index ${snapIndex}`);
     }
     const started = env.startNode({ ...n, history, config: { ...n.config, applied: snapIndex } });
-    env.out.line(describeNode(env, started));
+    env.out.line(describeNode(started));
   }
 };
 
@@ -370,7 +410,12 @@ const setLog: Handler = (env, cmd) => {
   const terms = (cmd.args.get("terms") ?? []).map((t) => toInt(t, "term"));
   const cs = n.history[0]!.confState;
   const storage = MemoryStorage.withMembers(cs.voters, cs.learners);
-  const ents: Entry[] = terms.map((term, i) => ({ term, index: i + 1, type: EntryType.Normal, data: emptyBytes }));
+  const ents: Entry[] = terms.map((term, i) => ({
+    term,
+    index: i + 1,
+    type: EntryType.Normal,
+    data: emptyBytes,
+  }));
   storage.append(ents);
   const term = Math.max(intArg(cmd, "term") ?? 0, terms[terms.length - 1] ?? 0);
   storage.setHardState({ term, vote: 0n, commit: intArg(cmd, "commit") ?? 0 });
@@ -380,7 +425,7 @@ const setLog: Handler = (env, cmd) => {
     history: [env.emptyApplied(0, 0, cs)],
     config: { ...n.config, storage, applied: 0 },
   });
-  env.out.line(describeNode(env, started));
+  env.out.line(describeNode(started));
 };
 
 function parseGroup(tok: string): NodeId[] {
@@ -432,11 +477,23 @@ const setRandomizedElectionTimeout: Handler = (env, cmd) => {
   n.rn.raft.randomizedElectionTimeout = timeout;
 };
 
+/** Each node's election clock: ticks since the last reset against its randomized timeout. */
+const timers: Handler = (env, cmd) => {
+  checkArgs(cmd, []);
+  const ids = cmd.pos.length > 0 ? posIds(cmd) : env.sortedIds();
+  for (const id of ids) {
+    const r = env.node(id).rn.raft;
+    env.out.line(`${id}: election elapsed=${r.electionElapsed} timeout=${r.randomizedElectionTimeout}`);
+  }
+};
+
 const appState: Handler = (env, cmd) => {
   checkArgs(cmd, []);
   for (const id of posIds(cmd)) {
     const a = env.applied(env.node(id));
-    env.out.line(`${id}: applied=${a.index} content=${JSON.stringify(a.content)} ${fmtConfState(a.confState)}`);
+    env.out.line(
+      `${id}: applied=${a.index} content=${JSON.stringify(a.content)} ${fmtConfState(a.confState)}`,
+    );
   }
 };
 
@@ -467,4 +524,5 @@ export const handlers: Record<string, Handler> = {
   heal,
   "set-randomized-election-timeout": setRandomizedElectionTimeout,
   "app-state": appState,
+  timers,
 };

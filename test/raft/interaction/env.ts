@@ -11,7 +11,7 @@ import type { Config } from "../../../src/raft/config.js";
 import type { LogFields, RaftLogger } from "../../../src/raft/logger.js";
 import type { Rand } from "../../../src/raft/rand.js";
 import { RawNode, type Ready } from "../../../src/raft/rawnode.js";
-import { MemoryStorage } from "../../../src/raft/storage.js";
+import type { MemoryStorage, Storage } from "../../../src/raft/storage.js";
 import {
   type ConfState,
   EntryType,
@@ -20,8 +20,17 @@ import {
   type Message,
   MessageType,
   type NodeId,
+  type Snapshot,
 } from "../../../src/raft/types.js";
-import { fmtConfChange, fmtConfState, fmtEntry, fmtHardState, fmtMessage, fmtSnapshot, stateName } from "./format.js";
+import {
+  fmtConfChange,
+  fmtConfState,
+  fmtEntry,
+  fmtHardState,
+  fmtMessage,
+  fmtSnapshot,
+  stateName,
+} from "./format.js";
 
 export type Level = "debug" | "info" | "warn" | "error" | "none";
 const levelRank: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3, none: 4 };
@@ -66,23 +75,16 @@ export class Output {
 }
 
 /**
- * The node's randomness. Election timeouts come from `intn`; values queued by `script` are returned
- * first (one per call), then the base generator's. The default base returns 0, so the randomized
- * election timeout equals electionTick and `tick-election` always fires: traces that care about
- * randomization use a seeded base (add-nodes seed=N) or script the values.
+ * The node's randomness (election timeouts are electionTick + intn(electionTick)). Without a seed it
+ * always returns 0, so the randomized timeout equals electionTick and `tick-election` always fires;
+ * traces about randomization pass add-nodes seed=N, or pin a timeout with
+ * set-randomized-election-timeout.
  */
-export class ScriptedRand implements Rand {
-  private readonly queue: number[] = [];
+export class TraceRand implements Rand {
   constructor(private readonly base: Rand | undefined) {}
 
-  script(v: number): void {
-    this.queue.push(v);
-  }
-
   intn(n: number): number {
-    const v = this.queue.shift() ?? this.base?.intn(n) ?? 0;
-    if (v < 0 || v >= n) throw new Error(`scripted random value ${v} is outside [0, ${n})`);
-    return v;
+    return this.base?.intn(n) ?? 0;
   }
 }
 
@@ -101,7 +103,7 @@ export interface TraceNode {
   storage: MemoryStorage;
   /** The configuration the node was created with (restart reuses it). */
   config: Config;
-  rand: ScriptedRand;
+  rand: TraceRand;
   /** Applied states, oldest first; the first is the bootstrap snapshot's (or the empty) state. */
   history: Applied[];
 }
@@ -142,9 +144,9 @@ export class InteractionEnv {
 
   /** Creates a RawNode for `n` from its storage (used on creation and on restart). */
   startNode(n: Omit<TraceNode, "rn"> & { rn?: RawNode }): TraceNode {
-    const config: Config = { ...n.config, storage: n.storage, rand: n.rand, logger: this.loggerFor(n.id) };
-    const rn = new RawNode(config);
-    const node: TraceNode = { ...n, rn };
+    const node = { ...n } as TraceNode;
+    const storage = snapshotOnDemand(n.storage, () => snapshotOf(this.applied(node)));
+    node.rn = new RawNode({ ...n.config, storage, rand: n.rand, logger: this.loggerFor(n.id) });
     this.nodes.set(n.id, node);
     return node;
   }
@@ -196,14 +198,18 @@ export class InteractionEnv {
   }
 
   /**
-   * Delivers (or drops) every queued message to `to`, in order; returns how many there were. Messages
-   * over a cut link are dropped as if lost on the wire.
+   * Delivers (or drops) every queued message to `to` (only of `type` / from `from` when given), in send
+   * order; returns how many there were. Messages over a cut link are dropped as if lost on the wire.
    */
-  deliver(to: NodeId, drop: boolean, type?: string): number {
+  deliver(to: NodeId, drop: boolean, type?: string, from?: NodeId): number {
     const mine: Message[] = [];
     const rest: Message[] = [];
     for (const m of this.messages) {
-      if (m.to === to && (type === undefined || messageTypeName(m) === type)) mine.push(m);
+      const match =
+        m.to === to &&
+        (type === undefined || messageTypeName(m) === type) &&
+        (from === undefined || m.from === from);
+      if (match) mine.push(m);
       else rest.push(m);
     }
     this.messages = rest;
@@ -259,6 +265,35 @@ export class InteractionEnv {
   }
 }
 
+/**
+ * The Storage a node's Raft reads: the MemoryStorage, except that the snapshot handed out for a
+ * follower that fell behind the compaction point is the state machine's current state (as an
+ * application that snapshots on demand, like etcd's server, provides). A snapshot taken at the last
+ * compaction could predate the membership change that added the follower, which then could not
+ * restore it.
+ */
+function snapshotOnDemand(ms: MemoryStorage, current: () => Snapshot): Storage {
+  return {
+    initialState: () => ms.initialState(),
+    entries: (lo, hi, maxSize) => ms.entries(lo, hi, maxSize),
+    term: (i) => ms.term(i),
+    lastIndex: () => ms.lastIndex(),
+    firstIndex: () => ms.firstIndex(),
+    snapshot: () => {
+      const compacted = ms.snapshot(); // honours snapshotUnavailable
+      const cur = current();
+      return cur.metadata.index >= compacted.metadata.index ? cur : compacted;
+    },
+  };
+}
+
+function snapshotOf(a: Applied): Snapshot {
+  return {
+    data: new TextEncoder().encode(a.content),
+    metadata: { index: a.index, term: a.term, confState: a.confState },
+  };
+}
+
 function messageTypeName(m: Message): string {
   return MessageType[m.type];
 }
@@ -282,10 +317,13 @@ export function describeReady(rd: Ready): string[] {
   }
   if (rd.hardState !== undefined) body.push(`HardState ${fmtHardState(rd.hardState)}`);
   for (const rs of rd.readStates) {
-    body.push(`ReadState Index:${rs.index} Context:${JSON.stringify(new TextDecoder().decode(rs.requestCtx))}`);
+    body.push(
+      `ReadState Index:${rs.index} Context:${JSON.stringify(new TextDecoder().decode(rs.requestCtx))}`,
+    );
   }
   if (rd.entries.length > 0) body.push("Entries:", ...rd.entries.map(fmtEntry));
-  if (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) body.push(`Snapshot ${fmtSnapshot(rd.snapshot)}`);
+  if (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot))
+    body.push(`Snapshot ${fmtSnapshot(rd.snapshot)}`);
   if (rd.committedEntries.length > 0) body.push("CommittedEntries:", ...rd.committedEntries.map(fmtEntry));
   if (rd.messages.length > 0) body.push("Messages:", ...rd.messages.map(fmtMessage));
   if (body.length === 0) return ["<empty Ready>"];

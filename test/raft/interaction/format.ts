@@ -43,7 +43,8 @@ const letterChange: Record<string, ConfChangeType> = {
 export function parseConfChangeSingle(tok: string): ConfChangeSingle {
   const type = letterChange[tok[0] ?? ""];
   const id = tok.slice(1);
-  if (type === undefined || !/^\d+$/.test(id)) throw new Error(`bad conf change "${tok}" (want v2, l3, r4 or u5)`);
+  if (type === undefined || !/^\d+$/.test(id))
+    throw new Error(`bad conf change "${tok}" (want v2, l3, r4 or u5)`);
   return { type, nodeId: BigInt(id) };
 }
 
@@ -105,10 +106,12 @@ export function fmtHardState(hs: HardState): string {
 export function fmtMessage(m: Message): string {
   let s = `${m.from}->${m.to} ${MessageType[m.type]} Term:${m.term} Log:${m.logTerm}/${m.index}`;
   if (m.commit !== 0) s += ` Commit:${m.commit}`;
-  if (m.reject) s += ` Rejected (Hint: ${m.rejectHint})`;
+  // Only append rejections carry a meaningful hint.
+  if (m.reject) s += m.type === MessageType.MsgAppResp ? ` Rejected (Hint: ${m.rejectHint})` : " Rejected";
   if (m.context.length > 0) s += ` Context:${fmtBytes(m.context)}`;
   if (m.entries.length > 0) s += ` Entries:${fmtEntries(m.entries)}`;
-  if (m.snapshot !== undefined && m.snapshot.metadata.index > 0) s += ` Snapshot:{${fmtSnapshot(m.snapshot)}}`;
+  if (m.snapshot !== undefined && m.snapshot.metadata.index > 0)
+    s += ` Snapshot:{${fmtSnapshot(m.snapshot)}}`;
   return s;
 }
 

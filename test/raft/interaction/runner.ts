@@ -118,8 +118,10 @@ export function parseCommand(raw: string): Command {
     }
     let v = t.slice(eq + 1);
     if (v.startsWith("(") && v.endsWith(")")) v = v.slice(1, -1);
-    const vals = v.startsWith("(") ? [v] : v.split(/[\s,]+/).filter((s) => s !== "");
-    args.set(t.slice(0, eq), vals);
+    args.set(
+      t.slice(0, eq),
+      v.split(/[\s,]+/).filter((s) => s !== ""),
+    );
   }
   return { name, pos, args, raw };
 }
