@@ -234,7 +234,12 @@ export class Raft {
     let ents: Entry[];
     try {
       prevTerm = this.raftLog.term(prevIndex);
-      ents = this.raftLog.entries(pr.next, this.maxMsgSize);
+      // A full window in replicate state sends an empty MsgApp: if every in-flight message was lost,
+      // its ack or rejection is what clears the window, so replication cannot stall.
+      ents =
+        pr.state === ProgressState.StateReplicate && pr.inflights.full()
+          ? []
+          : this.raftLog.entries(pr.next, this.maxMsgSize);
     } catch (e) {
       if (!(e instanceof CompactedError || e instanceof UnavailableError)) throw e;
       return this.maybeSendSnapshot(to);

@@ -2,19 +2,19 @@
 // map plus a rolling hash of every applied entry). It runs the Ready loop exactly as the API contract
 // says: persist the snapshot, entries and hard state, then send, then apply, then advance.
 //
-// A crash keeps only the disk. Everything else (the RawNode, the state machine, the applied index,
-// pending proposals and reads) is volatile and lost; a restart rebuilds the RawNode from the same
-// storage, restores the state machine from the storage's snapshot and sets applied to its index, so
+// A crash keeps only the disk (a power loss only what was fsync'd). Everything else (the RawNode, the
+// state machine, the applied index, pending proposals and reads) is volatile and lost; a restart
+// rebuilds the RawNode from the same storage, restores the state machine from the storage's snapshot and sets applied to its index, so
 // committed entries after it are applied again as Raft hands them out once more.
 //
 // The node reports everything the checker needs through NodeHost, at the moment it happens, so
 // the checks stay incremental.
 
-import { ProposalDroppedError, StepPeerNotFoundError } from "../raft/errors.js";
-import type { Config } from "../raft/config.js";
 import { decodeConfChange } from "../raft/codec.js";
+import type { Config } from "../raft/config.js";
+import { ProposalDroppedError, StepPeerNotFoundError } from "../raft/errors.js";
 import { RawNode, StateType } from "../raft/rawnode.js";
-import type { MemoryStorage } from "../raft/storage.js";
+import type { MemoryStorage, Storage } from "../raft/storage.js";
 import {
   type ConfChange,
   type ConfState,
@@ -59,6 +59,44 @@ interface PendingRead {
   index: number;
 }
 
+/**
+ * What Raft sees of the node's disk. Like etcd's server, it answers a snapshot request (Raft needs one
+ * for a follower behind the compacted log) with a fresh snapshot of the applied state when the stored
+ * one is older: a snapshot from before a member was added would not name that member, which would then
+ * reject it for ever.
+ */
+class FreshSnapshotStorage implements Storage {
+  constructor(
+    private readonly disk: MemoryStorage,
+    private readonly freshen: () => void,
+  ) {}
+
+  initialState(): { hardState: HardState; confState: ConfState } {
+    return this.disk.initialState();
+  }
+
+  entries(lo: number, hi: number, maxSize: number): Entry[] {
+    return this.disk.entries(lo, hi, maxSize);
+  }
+
+  term(i: number): number {
+    return this.disk.term(i);
+  }
+
+  lastIndex(): number {
+    return this.disk.lastIndex();
+  }
+
+  firstIndex(): number {
+    return this.disk.firstIndex();
+  }
+
+  snapshot(): Snapshot {
+    this.freshen();
+    return this.disk.snapshot();
+  }
+}
+
 export function asciiBytes(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
@@ -81,6 +119,8 @@ export class SimNode {
   role: StateType = StateType.Follower;
   /** Commit index of the persisted hard state (what the disk says). */
   commit = 0;
+  /** The hard state as of the last fsync. */
+  private synced: HardState = { term: 0, vote: 0n, commit: 0 };
   // Volatile state machine.
   applied = 0;
   hash = hashInit;
@@ -107,12 +147,15 @@ export class SimNode {
     this.incarnation++;
     const snap = this.storage.snapshot();
     this.restore(snap);
-    this.commit = this.storage.getHardState().commit;
+    this.synced = this.storage.getHardState();
+    this.commit = this.synced.commit;
     this.role = StateType.Follower;
     this.rn = new RawNode({
       ...this.opts,
       id: this.id,
-      storage: this.storage,
+      storage: new FreshSnapshotStorage(this.storage, () => {
+        if (this.applied > this.storage.snapshot().metadata.index) this.snapshot();
+      }),
       applied: snap.metadata.index,
       rand: derivedRand(this.seed, Stream.raft, Number(this.id), this.incarnation),
     });
@@ -120,8 +163,13 @@ export class SimNode {
     this.process();
   }
 
-  /** Loses everything but the disk. */
-  crash(): void {
+  /**
+   * Loses everything but the disk. With `powerLoss`, the disk also loses what was written without
+   * fsync since the last synced Ready: Raft marks a Ready mustSync unless only the commit index changed,
+   * so that is exactly the hard state's commit index reverting to its last synced value.
+   */
+  crash(powerLoss = false): void {
+    if (powerLoss) this.storage.setHardState(this.synced);
     this.rn = undefined;
     this.role = StateType.Follower;
     this.pendingProps.clear();
@@ -167,10 +215,16 @@ export class SimNode {
     return true;
   }
 
+  /** Issues a linearizable read; it is served once Raft confirms a read index and it is applied. */
   read(): void {
     const ctx = `r${this.id}.${this.incarnation}.${this.readCount++}`;
     this.pendingReads.set(ctx, { required: this.host.onReadIssued(this), index: -1 });
-    this.rn!.readIndex(asciiBytes(ctx));
+    try {
+      this.rn!.readIndex(asciiBytes(ctx));
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+      this.pendingReads.delete(ctx);
+    }
     this.process();
   }
 
@@ -194,12 +248,20 @@ export class SimNode {
    * etcd does after applying enough entries.
    */
   compact(keep: number): boolean {
-    const snapIndex = this.storage.snapshot().metadata.index;
-    if (this.applied <= snapIndex) return false;
-    this.storage.createSnapshot(this.applied, this.confState, this.encodeState());
+    if (this.applied <= this.storage.snapshot().metadata.index) return false;
+    this.snapshot();
     const to = this.applied - keep;
     if (to >= this.storage.firstIndex()) this.storage.compact(to);
     return true;
+  }
+
+  /**
+   * Records a snapshot of the state machine at the applied index. Saving a snapshot syncs the log, as
+   * etcd's does (WAL.SaveSnapshot fsyncs), so the commit index never falls behind a durable snapshot.
+   */
+  private snapshot(): void {
+    this.storage.createSnapshot(this.applied, this.confState, this.encodeState());
+    this.synced = this.storage.getHardState();
   }
 
   /** Runs the Ready loop until Raft has nothing more to hand out. */
@@ -224,6 +286,7 @@ export class SimNode {
         this.host.onAppend(this, rd.entries, prevTerm);
       }
       if (rd.hardState !== undefined) this.persistHardState(rd.hardState, wasLeader, rd.softState?.raftState);
+      if (rd.mustSync) this.synced = this.storage.getHardState();
       if (rd.softState !== undefined && rd.softState.raftState !== this.role) {
         this.role = rd.softState.raftState;
         this.host.onRole(this, this.role, this.storage.getHardState().term);

@@ -25,7 +25,7 @@ export function derivedRand(root: number, ...salts: number[]): SimRand {
 }
 
 /** Salts naming the streams of one run. */
-export const Stream = { schedule: 1, network: 2, raft: 3, node: 4 } as const;
+export const Stream = { schedule: 1, network: 2, raft: 3, faults: 4 } as const;
 
 /** true with probability p. */
 export function chance(r: SimRand, p: number): boolean {
