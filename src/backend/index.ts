@@ -1,0 +1,21 @@
+// The backend's public surface: LMDB-backed buckets, the buffered batch transaction, snapshots.
+
+export {
+  Backend,
+  type BackendLogger,
+  type BackendOptions,
+  type BackendStats,
+  backendExists,
+  type HashIgnore,
+} from "./backend.js";
+export { type BatchTx, type KeyValuePair, keyString, type ReadTx } from "./batch_tx.js";
+export {
+  ALL_BUCKETS,
+  Bucket,
+  type BucketName,
+  decodeUint64BE,
+  encodeUint64BE,
+  isBucketName,
+  MetaKey,
+} from "./buckets.js";
+export { BackendSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotFormatError } from "./snapshot.js";
