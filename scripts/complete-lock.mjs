@@ -9,13 +9,17 @@ const path = "package-lock.json";
 const lock = JSON.parse(readFileSync(path, "utf8"));
 const pkgs = lock.packages;
 const added = [];
-for (const [where, info] of Object.entries(pkgs)) {
+for (const [, info] of Object.entries(pkgs)) {
   for (const [dep, version] of Object.entries(info.optionalDependencies ?? {})) {
     const key = `node_modules/${dep}`;
     if (pkgs[key]) continue;
     const name = dep.split("/").pop();
-    const os = ["darwin", "win32", "android", "freebsd", "openbsd", "sunos", "aix"].find((o) => name.includes(o)) ?? "linux";
-    const cpu = ["arm64", "ia32", "ppc64", "s390x", "riscv64", "loong64"].find((c) => name.includes(c)) ?? (/-arm(-|$)/.test(name) ? "arm" : "x64");
+    const os =
+      ["darwin", "win32", "android", "freebsd", "openbsd", "sunos", "aix"].find((o) => name.includes(o)) ??
+      "linux";
+    const cpu =
+      ["arm64", "ia32", "ppc64", "s390x", "riscv64", "loong64"].find((c) => name.includes(c)) ??
+      (/-arm(-|$)/.test(name) ? "arm" : "x64");
     const entry = { version, cpu: [cpu], optional: true, os: [os] };
     if (info.dev) entry.dev = true;
     if (name.includes("musl")) entry.libc = ["musl"];

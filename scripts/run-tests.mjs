@@ -21,7 +21,11 @@ if (lint.status !== 0) {
   process.exit(lint.status ?? 1);
 }
 const files = findTests("dist/test");
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...process.argv.slice(2), ...files], {
-  stdio: "inherit",
-});
+const r = spawnSync(
+  process.execPath,
+  ["--test", "--test-reporter=spec", ...process.argv.slice(2), ...files],
+  {
+    stdio: "inherit",
+  },
+);
 process.exit(r.status ?? 1);

@@ -155,7 +155,9 @@ export class Raft {
     if (this.term < this.raftLog.lastTerm()) {
       // A node never accepts entries from a term above its own, so this storage is inconsistent; going on
       // could let this node lead a term that already had a leader.
-      throw new RaftPanic(`${fmtId(this.id)} hard state term ${this.term} is below the last log term ${this.raftLog.lastTerm()}`);
+      throw new RaftPanic(
+        `${fmtId(this.id)} hard state term ${this.term} is below the last log term ${this.raftLog.lastTerm()}`,
+      );
     }
     if (c.applied !== undefined && c.applied > 0) this.raftLog.appliedTo(c.applied);
     this.becomeFollower(this.term, None);
@@ -794,7 +796,8 @@ export class Raft {
         pr.recentActive = true;
         pr.msgAppFlowPaused = false;
         // Probing followers are probed on every heartbeat answer until they reply to a MsgApp.
-        if (pr.match < this.raftLog.lastIndex() || pr.state === ProgressState.StateProbe) this.sendAppend(m.from);
+        if (pr.match < this.raftLog.lastIndex() || pr.state === ProgressState.StateProbe)
+          this.sendAppend(m.from);
         if (this.readOnlyOption !== ReadOnlyOption.Safe || m.context.length === 0) return;
         const acks = this.readOnly.recvAck(m.from, m.context);
         if (acks === undefined || jointVoteResult(this.trk.config.voters, acks) !== VoteResult.VoteWon)

@@ -4,7 +4,13 @@ import { decodeConfChange } from "../../src/raft/codec.js";
 import { seededRand } from "../../src/raft/rand.js";
 import { RawNode, StateType } from "../../src/raft/rawnode.js";
 import { MemoryStorage } from "../../src/raft/storage.js";
-import { ConfChangeTransition, ConfChangeType, EntryType, type Message, type NodeId } from "../../src/raft/types.js";
+import {
+  ConfChangeTransition,
+  ConfChangeType,
+  EntryType,
+  type Message,
+  type NodeId,
+} from "../../src/raft/types.js";
 
 /** A tiny synchronous cluster: every node persists, sends and applies on each pump. */
 class Cluster {
@@ -23,7 +29,15 @@ class Cluster {
     this.applied.set(id, []);
     this.nodes.set(
       id,
-      new RawNode({ id, electionTick: 10, heartbeatTick: 1, storage, rand: seededRand(seed + Number(id)), preVote: true, checkQuorum: true }),
+      new RawNode({
+        id,
+        electionTick: 10,
+        heartbeatTick: 1,
+        storage,
+        rand: seededRand(seed + Number(id)),
+        preVote: true,
+        checkQuorum: true,
+      }),
     );
   }
 
@@ -103,12 +117,20 @@ test("a fourth node added by conf change catches up from a snapshot", () => {
   c.pump();
   c.nodes
     .get(1n)!
-    .proposeConfChange({ transition: ConfChangeTransition.Auto, changes: [{ type: ConfChangeType.AddNode, nodeId: 4n }], context: new Uint8Array() });
+    .proposeConfChange({
+      transition: ConfChangeTransition.Auto,
+      changes: [{ type: ConfChangeType.AddNode, nodeId: 4n }],
+      context: new Uint8Array(),
+    });
   c.pump();
   // A new member has no log at all: it starts from a snapshot that includes its own membership.
   const st = c.stores.get(1n)!;
   const applied = c.nodes.get(1n)!.status().applied;
-  st.createSnapshot(applied, c.nodes.get(1n)!.status().config, new TextEncoder().encode(JSON.stringify(c.applied.get(1n))));
+  st.createSnapshot(
+    applied,
+    c.nodes.get(1n)!.status().config,
+    new TextEncoder().encode(JSON.stringify(c.applied.get(1n))),
+  );
   st.compact(applied);
   // Node 4 comes up only now, so the entries it would need were compacted away.
   c.addNode(4n, []);
