@@ -9,8 +9,9 @@
 //  - Release (close) unlinks the lock if it still holds our PID.
 // Limits, documented rather than hidden: PIDs are per host, so a data dir shared over a network file
 // system is not protected across hosts; if the dead owner's PID was reused by an unrelated live process
-// the lock looks held and the error names that PID (delete `wal.lock` by hand after checking); a
-// zombie (exited, not yet reaped) still counts as alive.
+// the lock looks held and the error names that PID (delete `wal.lock` by hand after checking). A
+// zombie (exited, not yet reaped: common in containers whose init does not reap) counts as dead where
+// /proc shows process states.
 
 import fs from "node:fs";
 import { join } from "node:path";
@@ -22,9 +23,20 @@ export const LOCK_NAME = "wal.lock";
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return !isZombie(pid);
+}
+
+/** A process that exited but was not reaped holds no files; /proc/<pid>/stat's state field says "Z". */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may contain spaces: the state follows the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false;
   }
 }
 

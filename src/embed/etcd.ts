@@ -1,0 +1,94 @@
+// Start and stop a member inside a Node process: the public API for programs and tests. It wires the
+// server (src/server) to its peer transport (src/transport) and its client listeners (src/api).
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { PeerTransport } from "../transport/index.js";
+import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "../server/config.js";
+import { hexId } from "../server/ids.js";
+import { EtcdServer, type ServerLogger } from "../server/server.js";
+
+export interface ClientListeners {
+  /** The addresses actually bound (port 0 resolved). */
+  urls(): URL[];
+  close(): Promise<void>;
+}
+
+/** Starts the client API on every --listen-client-urls URL (gRPC and HTTP/1.1 on the same port). */
+export type ClientListenerFactory = (server: EtcdServer, urls: URL[]) => Promise<ClientListeners>;
+
+export interface Etcd {
+  server: EtcdServer;
+  peerUrls(): URL[];
+  clientUrls(): URL[];
+  close(): Promise<void>;
+}
+
+function peerHttpHandler(getServer: () => EtcdServer | undefined) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const s = getServer();
+    if (req.method !== "GET" || s === undefined) return false;
+    if (req.url === "/version") {
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify({ etcdserver: ETCD_SERVER_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
+      return true;
+    }
+    if (req.url === "/members") {
+      res.setHeader("Content-Type", "application/json");
+      res.setHeader("X-Etcd-Cluster-ID", hexId(s.clusterId));
+      res.end(
+        JSON.stringify(
+          s.members().map((m) => ({ id: hexId(m.id), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
+        ),
+      );
+      return true;
+    }
+    return false;
+  };
+}
+
+export async function startEtcd(cfg: ServerConfig, logger: ServerLogger, clientListeners: ClientListenerFactory): Promise<Etcd> {
+  let transport: PeerTransport | undefined;
+  let srv: EtcdServer | undefined;
+  const server = await EtcdServer.start(cfg, logger, async (s) => {
+    srv = s;
+    transport = new PeerTransport({
+      memberId: s.id,
+      clusterId: s.clusterId,
+      listenUrls: cfg.listenPeerUrls,
+      advertiseUrls: cfg.initialAdvertisePeerUrls.map((u) => u.toString().replace(/\/$/, "")),
+      serverVersion: ETCD_SERVER_VERSION,
+      handlers: {
+        onMessage: (m) => s.stepPeer(m),
+        onSnapshot: async () => {
+          throw new Error("receiving snapshots is not implemented yet");
+        },
+        isRemoved: (id) => s.cluster.removed.has(id),
+        httpHandler: peerHttpHandler(() => srv),
+      },
+    });
+    transport.onUnreachable = (id) => s.reportUnreachable(id);
+    transport.onProbe = (id, rtt) => s.metrics.peerRtt.observe({ To: hexId(id) }, rtt);
+    await transport.start();
+    return transport;
+  });
+  let listeners: ClientListeners;
+  try {
+    listeners = await clientListeners(server, cfg.listenClientUrls);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  logger.info(
+    { "local-member-id": hexId(server.id), "client-urls": listeners.urls().map(String), "peer-urls": transport!.listenUrls().map(String) },
+    "ready to serve client requests",
+  );
+  return {
+    server,
+    peerUrls: () => transport!.listenUrls(),
+    clientUrls: () => listeners.urls(),
+    close: async () => {
+      await listeners.close();
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,691 @@
+// EtcdServer: one member. It owns the Raft node and its loop, the storage layers (WAL, backend, MVCC,
+// lessor, watch), the membership, and the waits that turn proposals into responses.
+//
+// Write path: a request gets a unique ID, is encoded as an InternalRaftRequest and proposed; applying
+// the committed entry runs it against the MVCC store (with the consistent index in the same backend
+// batch) and resolves the waiter registered under the ID. Reads are linearizable by ReadIndex (batched:
+// one Raft round serves every read that arrived before it started) unless serializable.
+
+import { randomInt } from "node:crypto";
+import { rmSync } from "node:fs";
+import { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
+import type * as pb from "../api/gen/etcdserverpb/rpc.js";
+import { Backend } from "../backend/index.js";
+import { Lessor } from "../lease/index.js";
+import { WatchableStore } from "../mvcc/watch/index.js";
+import { KVStore } from "../mvcc/index.js";
+import { decodeConfChange } from "../raft/codec.js";
+import { ProposalDroppedError } from "../raft/errors.js";
+import { RawNode, type ReadState, type SoftState, StateType } from "../raft/rawnode.js";
+import { ConfChangeType, type ConfState, type Entry, EntryType, type Message, type NodeId, type Snapshot } from "../raft/types.js";
+import { computeClusterId, computeMemberId, hexId, RequestIdGenerator, urlString } from "./ids.js";
+import { decodeMemberContext, type Member, RaftCluster } from "./membership.js";
+import { ServerMetrics } from "./metrics.js";
+import { RaftLoop } from "./raft_loop.js";
+import { createRaftStorage, memberDirs, openRaftStorage, type OpenedRaftStorage, walExists } from "./raft_storage.js";
+import { applyRequest } from "./apply.js";
+import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "./config.js";
+import {
+  checkDeleteRangeRequest,
+  checkPutRequest,
+  checkRangeRequest,
+  checkTxnRequest,
+  rangeRequestFromPb,
+  rangeResponseToPb,
+} from "./convert.js";
+import {
+  ErrGRPCBadLeaderTransferee,
+  ErrGRPCLeaseNotFound,
+  ErrGRPCNoLeader,
+  ErrGRPCNotLeader,
+  ErrGRPCRequestTooLarge,
+  ErrGRPCStopped,
+  ErrGRPCTimeout,
+  ErrGRPCTimeoutDueToLeaderFail,
+  toEtcdError,
+} from "./errors.js";
+import { Wait } from "./wait.js";
+
+export interface ServerLogger {
+  debug(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
+}
+
+/** Applying an entry yields either a response or an error for the waiting request. */
+export type ApplyResult = { ok: true; resp: unknown } | { ok: false; err: unknown };
+
+/** What the server needs from the peer transport (src/transport). */
+export interface Transport {
+  send(msgs: readonly Message[]): void;
+  addPeer(id: bigint, urls: string[]): void;
+  updatePeer(id: bigint, urls: string[]): void;
+  removePeer(id: bigint): void;
+  close(): Promise<void>;
+}
+
+export type TransportFactory = (server: EtcdServer) => Promise<Transport>;
+
+export class EtcdServer {
+  readonly id: bigint;
+  clusterId: bigint;
+  readonly cluster: RaftCluster;
+  readonly backend: Backend;
+  readonly kv: KVStore;
+  readonly lessor: Lessor;
+  readonly watchable: WatchableStore;
+  readonly rn: RawNode;
+  private readonly loop: RaftLoop;
+  private transport: Transport | undefined;
+  private readonly wait = new Wait<ApplyResult>();
+  private readonly reqIds: RequestIdGenerator;
+  private readonly ticker: NodeJS.Timeout;
+  private appliedIndex: number;
+  private appliedTerm = 0;
+  private confState: ConfState;
+  private leaderWaiters: (() => void)[] = [];
+  private readWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private readInFlight: { ctx: bigint; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined;
+  private appliedWaiters: { index: number; resolve: () => void }[] = [];
+  private stopped = false;
+  private lastLeader = 0n;
+  readonly reqTimeoutMs: number;
+  readonly metrics = new ServerMetrics();
+
+  private constructor(
+    readonly cfg: ServerConfig,
+    readonly logger: ServerLogger,
+    private readonly rs: OpenedRaftStorage,
+  ) {
+    this.id = rs.metadata.nodeId;
+    this.clusterId = rs.metadata.clusterId;
+    const dirs = memberDirs(cfg.dataDir, cfg.walDir);
+    this.backend = Backend.open(dirs.dbPath, { batchIntervalMs: cfg.backendBatchIntervalMs, batchLimit: cfg.backendBatchLimit });
+    this.lessor = new Lessor(this.backend, {
+      clock: { now: () => performance.now() },
+      minTtl: Math.ceil((Math.floor((3 * cfg.electionMs) / cfg.heartbeatMs / 2) * cfg.heartbeatMs) / 1000),
+      onExpired: (ids) => this.revokeExpired(ids),
+      onCheckpoint: (cps) => this.proposeCheckpoints(cps),
+    });
+    this.kv = new KVStore(this.backend, { maxTxnOps: cfg.maxTxnOps });
+    this.kv.setLessor(this.lessor);
+    this.lessor.setRangeDeleter(() => this.kv.write());
+    this.watchable = new WatchableStore(this.kv);
+    this.cluster = new RaftCluster(this.backend);
+    this.cluster.recover();
+    this.cluster.clusterId = this.clusterId;
+    this.reqIds = new RequestIdGenerator(this.id, Date.now());
+    this.reqTimeoutMs = 5000 + 2 * cfg.electionMs;
+
+    const hs = rs.hardState;
+    const snapIndex = rs.snapshot?.metadata.index ?? 0;
+    this.appliedIndex = Math.max(snapIndex, Math.min(this.kv.consistentIndex(), hs.commit));
+    this.confState = rs.snapshot?.metadata.confState ?? { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    this.rn = new RawNode({
+      id: this.id,
+      electionTick: Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs)),
+      heartbeatTick: 1,
+      storage: rs.storage,
+      applied: this.appliedIndex,
+      checkQuorum: true,
+      preVote: cfg.preVote,
+      maxSizePerMsg: 1024 * 1024,
+      maxInflightMsgs: 4096 / 8,
+      maxUncommittedEntriesSize: 1 << 30,
+      rand: { intn: (n: number) => randomInt(n) },
+    });
+    this.loop = new RaftLoop(this.rn, rs.storage, rs.wal, rs.snapshotter, {
+      send: (msgs) => this.sendMessages(msgs),
+      onSoftState: (ss) => this.onSoftState(ss),
+      onReadStates: (states) => this.onReadStates(states),
+      applySnapshot: (s) => this.applySnapshot(s),
+      applyEntries: (ents) => this.applyEntries(ents),
+      afterReady: () => this.afterReady(),
+      onFatal: (err) => this.fatal(err),
+      fsyncObserved: (sec) => this.metrics.walFsync.observe(sec),
+    });
+    this.ticker = setInterval(() => {
+      this.rn.tick();
+      this.loop.kick();
+    }, cfg.heartbeatMs);
+    this.ticker.unref();
+  }
+
+  /** Starts a member from its configuration: a new member of a static cluster, or a restart. */
+  static async start(cfg: ServerConfig, logger: ServerLogger, transport: TransportFactory): Promise<EtcdServer> {
+    const dirs = memberDirs(cfg.dataDir, cfg.walDir);
+    let rs: OpenedRaftStorage;
+    if (walExists(dirs)) {
+      if (cfg.initialClusterState === "new" && cfg.initialCluster.length > 0) {
+        logger.warn({ "data-dir": cfg.dataDir }, "ignoring --initial-cluster-state and --initial-cluster: the member has a data directory");
+      }
+      rs = await openRaftStorage(dirs);
+      logger.info(
+        { "local-member-id": hexId(rs.metadata.nodeId), "cluster-id": hexId(rs.metadata.clusterId), "commit-index": rs.hardState.commit },
+        "restarting local member",
+      );
+    } else {
+      if (cfg.initialClusterState !== "new") {
+        throw new Error("joining an existing cluster (--initial-cluster-state existing) is not implemented yet");
+      }
+      const members: Member[] = cfg.initialCluster.map((m) => ({
+        id: computeMemberId(m.peerUrls, cfg.initialClusterToken),
+        name: m.name,
+        peerUrls: m.peerUrls.map(urlString),
+        clientUrls: [],
+        isLearner: false,
+      }));
+      const self = members.find((m) => m.name === cfg.name);
+      if (self === undefined) {
+        throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
+      }
+      const clusterId = computeClusterId(members.map((m) => m.id));
+      rs = await createRaftStorage(dirs, { nodeId: self.id, clusterId }, members);
+      logger.info({ "local-member-id": hexId(self.id), "cluster-id": hexId(clusterId) }, "starting local member of a new cluster");
+    }
+    const s = new EtcdServer(cfg, logger, rs);
+    try {
+      s.transport = await transport(s);
+    } catch (e) {
+      await s.closeStorage();
+      throw e;
+    }
+    for (const m of s.cluster.members.values()) if (m.id !== s.id) s.transport.addPeer(m.id, m.peerUrls);
+    s.lessor.start();
+    s.loop.kick();
+    void s.publish();
+    return s;
+  }
+
+  // ---- identity and status -------------------------------------------------------------------
+
+  header(): pb.ResponseHeader {
+    return { clusterId: this.clusterId, memberId: this.id, revision: BigInt(this.kv.rev()), raftTerm: BigInt(this.rn.raft.term) };
+  }
+
+  leader(): bigint {
+    return this.rn.raft.lead;
+  }
+
+  isLeader(): boolean {
+    return this.rn.raft.state === StateType.Leader;
+  }
+
+  applied(): number {
+    return this.appliedIndex;
+  }
+
+  members(): Member[] {
+    return this.cluster.sorted();
+  }
+
+  // ---- proposals -----------------------------------------------------------------------------
+
+  /** Proposes a request and waits until it is applied; rejects with etcd's errors on timeout. */
+  async propose(req: Partial<InternalRaftRequest>): Promise<unknown> {
+    if (this.stopped) throw ErrGRPCStopped();
+    const id = this.reqIds.next();
+    const full = InternalRaftRequest.fromPartial({ ...req, header: { ID: id, username: "", authRevision: 0n } });
+    const data = InternalRaftRequest.encode(full).finish();
+    if (data.length > this.cfg.maxRequestBytes) throw ErrGRPCRequestTooLarge();
+    const deadline = performance.now() + this.reqTimeoutMs;
+    const result = this.wait.register(id);
+    // The waiter may be failed (timeout) while this call still waits for a leader: never unhandled.
+    result.catch(() => {});
+    const timer = setTimeout(() => this.wait.fail(id, ErrGRPCTimeout()), this.reqTimeoutMs);
+    try {
+      for (;;) {
+        try {
+          this.rn.propose(data);
+          this.loop.kick();
+          break;
+        } catch (e) {
+          if (!(e instanceof ProposalDroppedError)) throw e;
+          // No leader (or a transfer in progress): wait for one until the request times out.
+          const left = deadline - performance.now();
+          if (left <= 0 || !(await this.waitLeader(left))) throw ErrGRPCTimeout();
+        }
+      }
+      const r = await result;
+      if (!r.ok) throw r.err;
+      return r.resp;
+    } catch (e) {
+      this.wait.fail(id, e);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private waitLeader(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), ms);
+      this.leaderWaiters.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+  }
+
+  // ---- linearizable reads (ReadIndex) --------------------------------------------------------
+
+  /** Resolves once this member has applied everything committed before the call (linearizable). */
+  linearizableReadNotify(): Promise<void> {
+    if (this.stopped) return Promise.reject(ErrGRPCStopped());
+    return new Promise((resolve, reject) => {
+      this.readWaiters.push({ resolve, reject });
+      this.startReadRound();
+    });
+  }
+
+  private startReadRound(): void {
+    if (this.readInFlight !== undefined || this.readWaiters.length === 0) return;
+    const ctx = this.reqIds.next();
+    const waiters = this.readWaiters;
+    this.readWaiters = [];
+    this.readInFlight = { ctx, waiters };
+    const buf = Buffer.alloc(8);
+    buf.writeBigUInt64BE(ctx);
+    this.rn.readIndex(buf);
+    this.loop.kick();
+    const timer = setTimeout(() => {
+      if (this.readInFlight?.ctx !== ctx) return;
+      this.readInFlight = undefined;
+      const err = this.leader() === 0n ? ErrGRPCNoLeader() : ErrGRPCTimeout();
+      for (const w of waiters) w.reject(err);
+      this.startReadRound();
+    }, this.reqTimeoutMs);
+    timer.unref();
+  }
+
+  private onReadStates(states: ReadState[]): void {
+    for (const rs of states) {
+      if (rs.requestCtx.length !== 8 || this.readInFlight === undefined) continue;
+      const ctx = Buffer.from(rs.requestCtx).readBigUInt64BE(0);
+      if (ctx !== this.readInFlight.ctx) continue;
+      const waiters = this.readInFlight.waiters;
+      this.readInFlight = undefined;
+      this.whenApplied(rs.index, () => {
+        for (const w of waiters) w.resolve();
+      });
+      this.startReadRound();
+    }
+  }
+
+  private whenApplied(index: number, f: () => void): void {
+    if (this.appliedIndex >= index) f();
+    else this.appliedWaiters.push({ index, resolve: f });
+  }
+
+  // ---- Raft loop hooks -----------------------------------------------------------------------
+
+  private sendMessages(msgs: Message[]): void {
+    const out: Message[] = [];
+    for (const m of msgs) {
+      if (m.type === 7 /* MsgSnap */) {
+        // Not streamed yet: report failure so the leader retries later rather than waiting forever.
+        this.logger.warn({ to: hexId(m.to) }, "sending a snapshot to a member is not implemented yet");
+        this.rn.reportSnapshot(m.to, false);
+        continue;
+      }
+      out.push(m);
+    }
+    this.transport?.send(out);
+  }
+
+  /** Delivers a message received from a peer. */
+  stepPeer(m: Message): void {
+    if (this.stopped) return;
+    try {
+      this.rn.step(m);
+    } catch (e) {
+      this.logger.debug({ error: String(e), from: hexId(m.from) }, "dropped peer message");
+      return;
+    }
+    this.loop.kick();
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.rn.reportUnreachable(id);
+  }
+
+  private onSoftState(ss: SoftState): void {
+    this.metrics.hasLeader.set(ss.lead !== 0n ? 1 : 0);
+    this.metrics.isLeader.set(ss.raftState === StateType.Leader ? 1 : 0);
+    if (ss.lead !== 0n && ss.lead !== this.lastLeader) this.metrics.leaderChanges.inc();
+    this.lastLeader = ss.lead;
+    if (ss.lead !== 0n) {
+      const ws = this.leaderWaiters;
+      this.leaderWaiters = [];
+      for (const w of ws) w();
+    }
+    if (ss.raftState === StateType.Leader) {
+      this.lessor.promote(this.cfg.electionMs);
+      this.logger.info({ "local-member-id": hexId(this.id), term: this.rn.raft.term }, "became leader");
+    } else {
+      this.lessor.demote();
+    }
+    if (ss.lead === 0n) this.logger.warn({ "local-member-id": hexId(this.id) }, "no leader");
+  }
+
+  private applySnapshot(s: Snapshot): void {
+    this.appliedIndex = s.metadata.index;
+    this.appliedTerm = s.metadata.term;
+    this.confState = s.metadata.confState;
+  }
+
+  private applyEntries(ents: Entry[]): void {
+    for (const e of ents) {
+      if (e.index <= this.appliedIndex && e.type !== EntryType.ConfChange) continue;
+      if (e.type === EntryType.ConfChange) this.applyConfChange(e);
+      else if (e.data.length > 0 && e.index > this.kv.consistentIndex()) this.applyRequest(e);
+      if (e.index > this.kv.consistentIndex()) this.kv.setConsistentIndex(e.index, e.term);
+      this.appliedIndex = Math.max(this.appliedIndex, e.index);
+      this.appliedTerm = e.term;
+    }
+    this.metrics.proposalsApplied.set(this.appliedIndex);
+    this.metrics.proposalsCommitted.set(this.rn.raft.raftLog.committed);
+    this.metrics.dbTotalSize.set(this.backend.size());
+    if (this.appliedWaiters.length > 0) {
+      const ready = this.appliedWaiters.filter((w) => w.index <= this.appliedIndex);
+      this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > this.appliedIndex);
+      for (const w of ready) w.resolve();
+    }
+  }
+
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    this.confState = this.rn.applyConfChange(cc);
+    // Membership already recorded in the backend (re-applied after a restart) is left as it is.
+    if (e.index <= this.kv.consistentIndex()) return;
+    for (const ch of cc.changes) {
+      switch (ch.type) {
+        case ConfChangeType.AddNode:
+        case ConfChangeType.AddLearnerNode: {
+          const m = decodeMemberContext(cc.context);
+          m.isLearner = ch.type === ConfChangeType.AddLearnerNode;
+          this.cluster.add(m);
+          if (m.id !== this.id) this.transport?.addPeer(m.id, m.peerUrls);
+          break;
+        }
+        case ConfChangeType.RemoveNode:
+          this.cluster.remove(ch.nodeId);
+          if (ch.nodeId !== this.id) this.transport?.removePeer(ch.nodeId);
+          break;
+        case ConfChangeType.UpdateNode: {
+          const m = decodeMemberContext(cc.context);
+          this.cluster.update(ch.nodeId, (cur) => {
+            cur.peerUrls = m.peerUrls;
+          });
+          if (ch.nodeId !== this.id) this.transport?.updatePeer(ch.nodeId, m.peerUrls);
+          break;
+        }
+      }
+    }
+  }
+
+  private applyRequest(e: Entry): void {
+    let req: InternalRaftRequest;
+    try {
+      req = InternalRaftRequest.decode(e.data);
+    } catch (err) {
+      this.logger.error({ index: e.index, error: String(err) }, "cannot decode a committed entry; skipping it");
+      return;
+    }
+    const id = req.header?.ID ?? req.ID;
+    let result: ApplyResult;
+    try {
+      result = { ok: true, resp: this.applier(req) };
+    } catch (err) {
+      result = { ok: false, err };
+    }
+    this.wait.trigger(id, result);
+  }
+
+  private applier(req: InternalRaftRequest): unknown {
+    return applyRequest(
+      {
+        kv: this.kv,
+        lessor: this.lessor,
+        cluster: this.cluster,
+        header: (rev) => ({ clusterId: this.clusterId, memberId: this.id, revision: BigInt(rev), raftTerm: BigInt(this.rn.raft.term) }),
+      },
+      req,
+    );
+  }
+
+  private afterReady(): void {
+    // Log compaction and snapshots come with the snapshot work of the membership issue.
+  }
+
+  // ---- the v3 API (called by src/api) --------------------------------------------------------
+
+  async range(r: pb.RangeRequest): Promise<pb.RangeResponse> {
+    checkRangeRequest(r);
+    if (!r.serializable) await this.linearizableReadNotify();
+    try {
+      const resp = rangeResponseToPb(this.kv.rangeRequest(rangeRequestFromPb(r)));
+      resp.header = this.header();
+      return resp;
+    } catch (e) {
+      throw toEtcdError(e);
+    }
+  }
+
+  async put(r: pb.PutRequest): Promise<pb.PutResponse> {
+    checkPutRequest(r);
+    return (await this.propose({ put: r })) as pb.PutResponse;
+  }
+
+  async deleteRange(r: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
+    checkDeleteRangeRequest(r);
+    return (await this.propose({ deleteRange: r })) as pb.DeleteRangeResponse;
+  }
+
+  async txn(r: pb.TxnRequest): Promise<pb.TxnResponse> {
+    checkTxnRequest(r, this.cfg.maxTxnOps);
+    return (await this.propose({ txn: r })) as pb.TxnResponse;
+  }
+
+  async compact(r: pb.CompactionRequest): Promise<pb.CompactionResponse> {
+    const res = (await this.propose({ compaction: r })) as { header: pb.ResponseHeader; done: Promise<void> };
+    if (r.physical) await res.done;
+    return { header: res.header };
+  }
+
+  async leaseGrant(r: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
+    // The proposer picks the ID so every member grants the same one (int64, never 0).
+    const ID = r.ID !== 0n ? r.ID : this.reqIds.next() & 0x7fffffffffffffffn;
+    return (await this.propose({ leaseGrant: { ID, TTL: r.TTL } })) as pb.LeaseGrantResponse;
+  }
+
+  async leaseRevoke(r: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse> {
+    if (this.lessor.lookup(r.ID) === undefined) throw ErrGRPCLeaseNotFound();
+    return (await this.propose({ leaseRevoke: r })) as pb.LeaseRevokeResponse;
+  }
+
+  /** Renews a lease on the leader; returns the new TTL in seconds. */
+  async leaseRenew(id: bigint): Promise<bigint> {
+    if (!this.isLeader()) {
+      // Keep-alives are served by the leader (which owns the expiry clocks); clients retry elsewhere.
+      throw this.leader() === 0n ? ErrGRPCNoLeader() : ErrGRPCNotLeader();
+    }
+    try {
+      return BigInt(await this.lessor.renew(id));
+    } catch (e) {
+      throw toEtcdError(e);
+    }
+  }
+
+  async leaseTimeToLive(r: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
+    await this.linearizableReadNotify();
+    const l = this.lessor.lookup(r.ID);
+    if (l === undefined) return { header: this.header(), ID: r.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
+    let ttl = -1;
+    try {
+      ttl = this.lessor.timeToLive(r.ID, r.keys).ttl;
+    } catch {
+      // Followers do not run lease clocks: report the granted TTL as etcd followers forwarding would.
+      ttl = l.remainingTtl > 0 ? l.remainingTtl : l.ttl;
+    }
+    const keys = r.keys ? this.lessor.keysOf(r.ID).map((k) => Buffer.from(k)) : [];
+    return { header: this.header(), ID: r.ID, TTL: BigInt(ttl), grantedTTL: BigInt(l.ttl), keys };
+  }
+
+  async leaseLeases(): Promise<pb.LeaseLeasesResponse> {
+    await this.linearizableReadNotify();
+    return { header: this.header(), leases: this.lessor.leases().map((l) => ({ ID: l.id })) };
+  }
+
+  memberListPb(): pb.Member[] {
+    return this.members().map((m) => ({
+      ID: m.id,
+      name: m.name,
+      peerURLs: m.peerUrls,
+      clientURLs: m.clientUrls,
+      isLearner: m.isLearner,
+    }));
+  }
+
+  async memberList(linearizable: boolean): Promise<pb.MemberListResponse> {
+    if (linearizable) await this.linearizableReadNotify();
+    return { header: this.header(), members: this.memberListPb() };
+  }
+
+  async status(): Promise<pb.StatusResponse> {
+    return {
+      header: this.header(),
+      version: ETCD_SERVER_VERSION,
+      dbSize: BigInt(this.backend.size()),
+      leader: this.leader(),
+      raftIndex: BigInt(this.rn.raft.raftLog.committed),
+      raftTerm: BigInt(this.rn.raft.term),
+      raftAppliedIndex: BigInt(this.appliedIndex),
+      errors: [],
+      dbSizeInUse: BigInt(this.backend.sizeInUse()),
+      isLearner: this.rn.raft.isLearner,
+      storageVersion: "",
+      dbSizeQuota: BigInt(this.cfg.quotaBackendBytes),
+      downgradeInfo: undefined,
+    };
+  }
+
+  async hashKV(r: pb.HashKVRequest): Promise<pb.HashKVResponse> {
+    try {
+      const h = this.kv.hashKV(Number(r.revision));
+      return { header: this.header(), hash: h.hash, compactRevision: BigInt(h.compactRevision), hashRevision: BigInt(h.hashRevision) };
+    } catch (e) {
+      throw toEtcdError(e);
+    }
+  }
+
+  async hash(): Promise<pb.HashResponse> {
+    this.backend.forceCommit();
+    return { header: this.header(), hash: this.kv.hash() };
+  }
+
+  async defragment(): Promise<pb.DefragmentResponse> {
+    this.backend.defrag();
+    return { header: this.header() };
+  }
+
+  /** A consistent copy of the backend, as a byte stream (etcd's Maintenance.Snapshot). */
+  snapshot(): AsyncIterable<Uint8Array> {
+    this.backend.forceCommit();
+    return this.backend.snapshot();
+  }
+
+  async alarm(r: pb.AlarmRequest): Promise<pb.AlarmResponse> {
+    // Alarms (NOSPACE, CORRUPT) come with quotas and corruption checks; none is ever raised yet.
+    void r;
+    return { header: this.header(), alarms: [] };
+  }
+
+  versions(): { server: string; cluster: string | undefined } {
+    return { server: ETCD_SERVER_VERSION, cluster: ETCD_CLUSTER_VERSION };
+  }
+
+  async moveLeader(r: pb.MoveLeaderRequest): Promise<pb.MoveLeaderResponse> {
+    if (!this.isLeader()) throw ErrGRPCNotLeader();
+    if (!this.cluster.members.has(r.targetID)) throw ErrGRPCBadLeaderTransferee();
+    this.rn.transferLeader(r.targetID);
+    this.loop.kick();
+    const deadline = performance.now() + this.reqTimeoutMs;
+    while (this.leader() !== r.targetID) {
+      if (performance.now() > deadline) throw ErrGRPCTimeoutDueToLeaderFail();
+      await this.waitLeader(Math.max(1, deadline - performance.now()));
+    }
+    return { header: this.header() };
+  }
+
+  // ---- leases --------------------------------------------------------------------------------
+
+  private revokeExpired(ids: bigint[]): void {
+    for (const id of ids) {
+      this.propose({ leaseRevoke: { ID: id } }).catch((e: unknown) => {
+        this.logger.debug({ lease: hexId(id), error: String(e) }, "failed to revoke expired lease");
+      });
+    }
+  }
+
+  private async proposeCheckpoints(cps: { id: bigint; remainingTtl: number }[]): Promise<void> {
+    await this.propose({
+      leaseCheckpoint: { checkpoints: cps.map((c) => ({ ID: c.id, remainingTTL: BigInt(c.remainingTtl) })) },
+    });
+  }
+
+  // ---- publishing this member's attributes ---------------------------------------------------
+
+  private async publish(): Promise<void> {
+    const attrs = { name: this.cfg.name, clientUrls: this.cfg.advertiseClientUrls.map((u) => urlString(u)) };
+    while (!this.stopped) {
+      try {
+        await this.propose({ clusterMemberAttrSet: { memberID: this.id, memberAttributes: attrs } });
+        this.logger.info({ "local-member-id": hexId(this.id), "local-member-attributes": attrs }, "published local member to cluster through raft");
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        this.logger.warn({ error: String(e) }, "failed to publish local member to cluster through raft");
+      }
+    }
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  private fatal(err: unknown): void {
+    this.logger.error({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, "raft loop failed; stopping");
+    void this.stop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.ticker);
+    this.loop.stop();
+    this.lessor.stop();
+    this.wait.failAll(ErrGRPCStopped());
+    for (const w of this.readWaiters) w.reject(ErrGRPCStopped());
+    await this.transport?.close();
+    await this.closeStorage();
+  }
+
+  private async closeStorage(): Promise<void> {
+    this.backend.forceCommit();
+    this.backend.close();
+    await this.rs.wal.close();
+  }
+
+  /** Removes a data dir that never got past bootstrap (a failed first start). */
+  static removeDataDir(dir: string): void {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  get confStateNow(): ConfState {
+    return this.confState;
+  }
+
+  get appliedTermNow(): number {
+    return this.appliedTerm;
+  }
+}
