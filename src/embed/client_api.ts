@@ -1,0 +1,20 @@
+// The client listener factory startEtcd uses by default: the API layer's ClientApi on every client URL.
+
+import { ClientApi } from "../api/index.js";
+import type { ServerLogger } from "../server/server.js";
+import type { ClientListenerFactory } from "./etcd.js";
+
+export function clientApiListeners(logger: ServerLogger): ClientListenerFactory {
+  return async (server, urls) => {
+    const api = await ClientApi.start(server, {
+      urls,
+      logger,
+      maxTxnOps: server.cfg.maxTxnOps,
+      maxRequestBytes: server.cfg.maxRequestBytes,
+    });
+    return {
+      urls: () => api.addresses.map((a) => new URL(a.boundUrl)),
+      close: () => api.stop(),
+    };
+  };
+}
