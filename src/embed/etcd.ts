@@ -57,6 +57,12 @@ export async function startEtcd(cfg: ServerConfig, logger: ServerLogger, clientL
       listenUrls: cfg.listenPeerUrls,
       advertiseUrls: cfg.initialAdvertisePeerUrls.map((u) => u.toString().replace(/\/$/, "")),
       serverVersion: ETCD_SERVER_VERSION,
+      logger: {
+        debug: (msg, f) => logger.debug(f ?? {}, msg),
+        info: (msg, f) => logger.info(f ?? {}, msg),
+        warn: (msg, f) => logger.warn(f ?? {}, msg),
+        error: (msg, f) => logger.error(f ?? {}, msg),
+      },
       handlers: {
         onMessage: (m) => s.stepPeer(m),
         onSnapshot: async () => {
