@@ -54,8 +54,12 @@ export class EtcdURL extends URL {
   /** etcd's form of this URL: scheme lower-cased, the rest as given, no trailing slash. */
   readonly canonical: string;
 
-  constructor(canonical: string) {
-    super(canonical);
+  /**
+   * `parseAs` (optional) is what WHATWG URL parses when it cannot parse `canonical` itself: etcd's flag
+   * parser accepts "http://:2380" (empty host), which WHATWG rejects, and reports it later in validation.
+   */
+  constructor(canonical: string, parseAs: string = canonical) {
+    super(parseAs);
     this.canonical = canonical;
   }
 
