@@ -20,7 +20,10 @@ const ports = [
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "etcd-ts-local-"));
   const log = createLogger(process.env.LOG_LEVEL ?? "warn", ["stderr"]);
-  const initialCluster = ports.map((p, i) => ({ name: `infra${i + 1}`, peerUrls: [`http://127.0.0.1:${p.peer}`] }));
+  const initialCluster = ports.map((p, i) => ({
+    name: `infra${i + 1}`,
+    peerUrls: [`http://127.0.0.1:${p.peer}`],
+  }));
   const members: Etcd[] = [];
   const stop = async () => {
     await Promise.allSettled(members.map((m) => m.close()));
@@ -41,7 +44,13 @@ async function main(): Promise<void> {
           initialCluster,
           initialClusterToken: "etcd-ts-local",
         };
-        members.push(await startEtcd(cfg, fieldsFirst(log.child({ member: name })), clientApiListeners(fieldsFirst(log))));
+        members.push(
+          await startEtcd(
+            cfg,
+            fieldsFirst(log.child({ member: name })),
+            clientApiListeners(fieldsFirst(log)),
+          ),
+        );
       }),
     );
   } catch (e) {
@@ -51,7 +60,9 @@ async function main(): Promise<void> {
   }
   console.log("etcd-ts local cluster (3 members, data in %s)", dir);
   for (const m of members) {
-    console.log(`  ${hexId(m.server.id)}  client ${m.clientUrls().map(String).join(",")}  peer ${m.peerUrls().map(String).join(",")}`);
+    console.log(
+      `  ${hexId(m.server.id)}  client ${m.clientUrls().map(String).join(",")}  peer ${m.peerUrls().map(String).join(",")}`,
+    );
   }
   console.log("endpoints: 127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379   (Ctrl-C stops the cluster)");
   let lastLeader = 0n;

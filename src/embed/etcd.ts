@@ -2,10 +2,10 @@
 // server (src/server) to its peer transport (src/transport) and its client listeners (src/api).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { PeerTransport } from "../transport/index.js";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "../server/config.js";
 import { hexId } from "../server/ids.js";
 import { EtcdServer, type ServerLogger } from "../server/server.js";
+import { PeerTransport } from "../transport/index.js";
 
 export interface ClientListeners {
   /** The addresses actually bound (port 0 resolved). */
@@ -37,7 +37,13 @@ function peerHttpHandler(getServer: () => EtcdServer | undefined) {
       res.setHeader("X-Etcd-Cluster-ID", hexId(s.clusterId));
       res.end(
         JSON.stringify(
-          s.members().map((m) => ({ id: hexId(m.id), name: m.name, peerURLs: m.peerUrls, clientURLs: m.clientUrls, isLearner: m.isLearner })),
+          s.members().map((m) => ({
+            id: hexId(m.id),
+            name: m.name,
+            peerURLs: m.peerUrls,
+            clientURLs: m.clientUrls,
+            isLearner: m.isLearner,
+          })),
         ),
       );
       return true;
@@ -46,7 +52,11 @@ function peerHttpHandler(getServer: () => EtcdServer | undefined) {
   };
 }
 
-export async function startEtcd(cfg: ServerConfig, logger: ServerLogger, clientListeners: ClientListenerFactory): Promise<Etcd> {
+export async function startEtcd(
+  cfg: ServerConfig,
+  logger: ServerLogger,
+  clientListeners: ClientListenerFactory,
+): Promise<Etcd> {
   let transport: PeerTransport | undefined;
   let srv: EtcdServer | undefined;
   const server = await EtcdServer.start(cfg, logger, async (s) => {
@@ -73,6 +83,7 @@ export async function startEtcd(cfg: ServerConfig, logger: ServerLogger, clientL
       },
     });
     transport.onUnreachable = (id) => s.reportUnreachable(id);
+    transport.onSnapshotStatus = (id, ok) => s.reportSnapshot(id, ok);
     transport.onProbe = (id, rtt) => s.metrics.peerRtt.observe({ To: hexId(id) }, rtt);
     await transport.start();
     return transport;
@@ -85,7 +96,11 @@ export async function startEtcd(cfg: ServerConfig, logger: ServerLogger, clientL
     throw e;
   }
   logger.info(
-    { "local-member-id": hexId(server.id), "client-urls": listeners.urls().map(String), "peer-urls": transport!.listenUrls().map(String) },
+    {
+      "local-member-id": hexId(server.id),
+      "client-urls": listeners.urls().map(String),
+      "peer-urls": transport!.listenUrls().map(String),
+    },
     "ready to serve client requests",
   );
   return {

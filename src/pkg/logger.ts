@@ -11,7 +11,12 @@ export function createLogger(level: string, outputs: readonly string[]): Logger 
     return { level: level as pino.Level, stream: pino.destination({ dest, sync: true }) };
   });
   return pino(
-    { level: level === "panic" ? "fatal" : level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, messageKey: "msg" },
+    {
+      level: level === "panic" ? "fatal" : level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: "msg",
+    },
     pino.multistream(streams),
   );
 }

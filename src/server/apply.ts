@@ -61,11 +61,19 @@ function applyOne(ctx: ApplyContext, req: InternalRaftRequest): unknown {
   }
   if (req.compaction !== undefined) {
     const res = kv.compact(compactionRequestFromPb(req.compaction).revision);
-    return { header: ctx.header(kv.rev()), done: res.done } satisfies { header: pb.ResponseHeader; done: Promise<void> };
+    return { header: ctx.header(kv.rev()), done: res.done } satisfies {
+      header: pb.ResponseHeader;
+      done: Promise<void>;
+    };
   }
   if (req.leaseGrant !== undefined) {
     const l = ctx.lessor.grant(req.leaseGrant.ID, Number(req.leaseGrant.TTL));
-    return { header: ctx.header(kv.rev()), ID: l.id, TTL: BigInt(l.ttl), error: "" } satisfies pb.LeaseGrantResponse;
+    return {
+      header: ctx.header(kv.rev()),
+      ID: l.id,
+      TTL: BigInt(l.ttl),
+      error: "",
+    } satisfies pb.LeaseGrantResponse;
   }
   if (req.leaseRevoke !== undefined) {
     ctx.lessor.revoke(req.leaseRevoke.ID);

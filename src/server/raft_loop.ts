@@ -10,8 +10,7 @@
 // Steps and proposals may arrive while the loop awaits the disk; they change the Raft state and are
 // handled by the next iteration, never concurrently with one.
 
-import { RawNode } from "../raft/rawnode.js";
-import type { Ready, ReadState, SoftState } from "../raft/rawnode.js";
+import type { RawNode, ReadState, Ready, SoftState } from "../raft/rawnode.js";
 import type { MemoryStorage } from "../raft/storage.js";
 import { type Entry, type Message, MessageType, type Snapshot } from "../raft/types.js";
 import type { Snapshotter, WAL } from "../wal/index.js";
@@ -31,7 +30,9 @@ export interface RaftLoopHooks {
 
 /** Leader messages that carry no promise about the sender's own durable state. */
 function sendableBeforePersist(m: Message): boolean {
-  return m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgSnap;
+  return (
+    m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgSnap
+  );
 }
 
 export class RaftLoop {

@@ -41,7 +41,9 @@ export interface WalMetadata {
 }
 
 function encodeMetadata(md: WalMetadata): Uint8Array {
-  return Buffer.from(JSON.stringify({ nodeId: md.nodeId.toString(16), clusterId: md.clusterId.toString(16) }));
+  return Buffer.from(
+    JSON.stringify({ nodeId: md.nodeId.toString(16), clusterId: md.clusterId.toString(16) }),
+  );
 }
 
 function decodeMetadata(b: Uint8Array): WalMetadata {
@@ -85,15 +87,32 @@ export async function createRaftStorage(
   const storage = new MemoryStorage();
   storage.append(ents);
   storage.setHardState(hardState);
-  return { wal, snapshotter: new Snapshotter(dirs.snapDir), storage, metadata: md, snapshot: undefined, hardState };
+  return {
+    wal,
+    snapshotter: new Snapshotter(dirs.snapDir),
+    storage,
+    metadata: md,
+    snapshot: undefined,
+    hardState,
+  };
 }
 
 /** Creates the WAL of a member joining an existing cluster: an empty log, filled by the leader. */
-export async function createJoiningRaftStorage(dirs: MemberDirs, md: WalMetadata): Promise<OpenedRaftStorage> {
+export async function createJoiningRaftStorage(
+  dirs: MemberDirs,
+  md: WalMetadata,
+): Promise<OpenedRaftStorage> {
   mkdirSync(dirs.snapDir, { recursive: true });
   const wal = await WAL.create(dirs.walDir, encodeMetadata(md));
   const hardState: HardState = { term: 0, vote: 0n, commit: 0 };
-  return { wal, snapshotter: new Snapshotter(dirs.snapDir), storage: new MemoryStorage(), metadata: md, snapshot: undefined, hardState };
+  return {
+    wal,
+    snapshotter: new Snapshotter(dirs.snapDir),
+    storage: new MemoryStorage(),
+    metadata: md,
+    snapshot: undefined,
+    hardState,
+  };
 }
 
 /** Opens an existing member's WAL from its newest valid snapshot and replays it into memory. */
@@ -102,7 +121,9 @@ export async function openRaftStorage(dirs: MemberDirs): Promise<OpenedRaftStora
   const snapshotter = new Snapshotter(dirs.snapDir);
   const walSnaps = await WAL.validSnapshotEntries(dirs.walDir);
   const snapshot = snapshotter.loadNewestAvailable(walSnaps);
-  const at = snapshot ? { index: snapshot.metadata.index, term: snapshot.metadata.term } : { index: 0, term: 0 };
+  const at = snapshot
+    ? { index: snapshot.metadata.index, term: snapshot.metadata.term }
+    : { index: 0, term: 0 };
   const wal = await WAL.open(dirs.walDir, at);
   const { metadata, hardState, entries } = wal.readAll();
   const storage = new MemoryStorage();

@@ -12,17 +12,20 @@ import { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
 import { Backend } from "../backend/index.js";
 import { Lessor } from "../lease/index.js";
-import { WatchableStore } from "../mvcc/watch/index.js";
 import { KVStore } from "../mvcc/index.js";
+import { WatchableStore } from "../mvcc/watch/index.js";
 import { decodeConfChange } from "../raft/codec.js";
 import { ProposalDroppedError } from "../raft/errors.js";
 import { RawNode, type ReadState, type SoftState, StateType } from "../raft/rawnode.js";
-import { ConfChangeType, type ConfState, type Entry, EntryType, type Message, type NodeId, type Snapshot } from "../raft/types.js";
-import { computeClusterId, computeMemberId, hexId, RequestIdGenerator, urlString } from "./ids.js";
-import { decodeMemberContext, type Member, RaftCluster } from "./membership.js";
-import { ServerMetrics } from "./metrics.js";
-import { RaftLoop } from "./raft_loop.js";
-import { createRaftStorage, memberDirs, openRaftStorage, type OpenedRaftStorage, walExists } from "./raft_storage.js";
+import {
+  ConfChangeType,
+  type ConfState,
+  type Entry,
+  EntryType,
+  type Message,
+  type NodeId,
+  type Snapshot,
+} from "../raft/types.js";
 import { applyRequest } from "./apply.js";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "./config.js";
 import {
@@ -44,6 +47,17 @@ import {
   ErrGRPCTimeoutDueToLeaderFail,
   toEtcdError,
 } from "./errors.js";
+import { computeClusterId, computeMemberId, hexId, RequestIdGenerator, urlString } from "./ids.js";
+import { decodeMemberContext, type Member, RaftCluster } from "./membership.js";
+import { ServerMetrics } from "./metrics.js";
+import { RaftLoop } from "./raft_loop.js";
+import {
+  createRaftStorage,
+  memberDirs,
+  type OpenedRaftStorage,
+  openRaftStorage,
+  walExists,
+} from "./raft_storage.js";
 import { Wait } from "./wait.js";
 
 export interface ServerLogger {
@@ -86,7 +100,9 @@ export class EtcdServer {
   private confState: ConfState;
   private leaderWaiters: (() => void)[] = [];
   private readWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private readInFlight: { ctx: bigint; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined;
+  private readInFlight:
+    | { ctx: bigint; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }
+    | undefined;
   private appliedWaiters: { index: number; resolve: () => void }[] = [];
   private stopped = false;
   private lastLeader = 0n;
@@ -101,7 +117,10 @@ export class EtcdServer {
     this.id = rs.metadata.nodeId;
     this.clusterId = rs.metadata.clusterId;
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
-    this.backend = Backend.open(dirs.dbPath, { batchIntervalMs: cfg.backendBatchIntervalMs, batchLimit: cfg.backendBatchLimit });
+    this.backend = Backend.open(dirs.dbPath, {
+      batchIntervalMs: cfg.backendBatchIntervalMs,
+      batchLimit: cfg.backendBatchLimit,
+    });
     this.lessor = new Lessor(this.backend, {
       clock: { now: () => performance.now() },
       minTtl: Math.ceil((Math.floor((3 * cfg.electionMs) / cfg.heartbeatMs / 2) * cfg.heartbeatMs) / 1000),
@@ -121,7 +140,13 @@ export class EtcdServer {
     const hs = rs.hardState;
     const snapIndex = rs.snapshot?.metadata.index ?? 0;
     this.appliedIndex = Math.max(snapIndex, Math.min(this.kv.consistentIndex(), hs.commit));
-    this.confState = rs.snapshot?.metadata.confState ?? { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+    this.confState = rs.snapshot?.metadata.confState ?? {
+      voters: [],
+      learners: [],
+      votersOutgoing: [],
+      learnersNext: [],
+      autoLeave: false,
+    };
     this.rn = new RawNode({
       id: this.id,
       electionTick: Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs)),
@@ -153,21 +178,34 @@ export class EtcdServer {
   }
 
   /** Starts a member from its configuration: a new member of a static cluster, or a restart. */
-  static async start(cfg: ServerConfig, logger: ServerLogger, transport: TransportFactory): Promise<EtcdServer> {
+  static async start(
+    cfg: ServerConfig,
+    logger: ServerLogger,
+    transport: TransportFactory,
+  ): Promise<EtcdServer> {
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
     let rs: OpenedRaftStorage;
     if (walExists(dirs)) {
       if (cfg.initialClusterState === "new" && cfg.initialCluster.length > 0) {
-        logger.warn({ "data-dir": cfg.dataDir }, "ignoring --initial-cluster-state and --initial-cluster: the member has a data directory");
+        logger.warn(
+          { "data-dir": cfg.dataDir },
+          "ignoring --initial-cluster-state and --initial-cluster: the member has a data directory",
+        );
       }
       rs = await openRaftStorage(dirs);
       logger.info(
-        { "local-member-id": hexId(rs.metadata.nodeId), "cluster-id": hexId(rs.metadata.clusterId), "commit-index": rs.hardState.commit },
+        {
+          "local-member-id": hexId(rs.metadata.nodeId),
+          "cluster-id": hexId(rs.metadata.clusterId),
+          "commit-index": rs.hardState.commit,
+        },
         "restarting local member",
       );
     } else {
       if (cfg.initialClusterState !== "new") {
-        throw new Error("joining an existing cluster (--initial-cluster-state existing) is not implemented yet");
+        throw new Error(
+          "joining an existing cluster (--initial-cluster-state existing) is not implemented yet",
+        );
       }
       const members: Member[] = cfg.initialCluster.map((m) => ({
         id: computeMemberId(m.peerUrls, cfg.initialClusterToken),
@@ -182,7 +220,10 @@ export class EtcdServer {
       }
       const clusterId = computeClusterId(members.map((m) => m.id));
       rs = await createRaftStorage(dirs, { nodeId: self.id, clusterId }, members);
-      logger.info({ "local-member-id": hexId(self.id), "cluster-id": hexId(clusterId) }, "starting local member of a new cluster");
+      logger.info(
+        { "local-member-id": hexId(self.id), "cluster-id": hexId(clusterId) },
+        "starting local member of a new cluster",
+      );
     }
     const s = new EtcdServer(cfg, logger, rs);
     try {
@@ -201,7 +242,12 @@ export class EtcdServer {
   // ---- identity and status -------------------------------------------------------------------
 
   header(): pb.ResponseHeader {
-    return { clusterId: this.clusterId, memberId: this.id, revision: BigInt(this.kv.rev()), raftTerm: BigInt(this.rn.raft.term) };
+    return {
+      clusterId: this.clusterId,
+      memberId: this.id,
+      revision: BigInt(this.kv.rev()),
+      raftTerm: BigInt(this.rn.raft.term),
+    };
   }
 
   leader(): bigint {
@@ -226,7 +272,10 @@ export class EtcdServer {
   async propose(req: Partial<InternalRaftRequest>): Promise<unknown> {
     if (this.stopped) throw ErrGRPCStopped();
     const id = this.reqIds.next();
-    const full = InternalRaftRequest.fromPartial({ ...req, header: { ID: id, username: "", authRevision: 0n } });
+    const full = InternalRaftRequest.fromPartial({
+      ...req,
+      header: { ID: id, username: "", authRevision: 0n },
+    });
     const data = InternalRaftRequest.encode(full).finish();
     if (data.length > this.cfg.maxRequestBytes) throw ErrGRPCRequestTooLarge();
     const deadline = performance.now() + this.reqTimeoutMs;
@@ -348,6 +397,12 @@ export class EtcdServer {
 
   reportUnreachable(id: NodeId): void {
     this.rn.reportUnreachable(id);
+    this.loop.kick();
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    this.rn.reportSnapshot(id, ok);
+    this.loop.kick();
   }
 
   private onSoftState(ss: SoftState): void {
@@ -430,7 +485,10 @@ export class EtcdServer {
     try {
       req = InternalRaftRequest.decode(e.data);
     } catch (err) {
-      this.logger.error({ index: e.index, error: String(err) }, "cannot decode a committed entry; skipping it");
+      this.logger.error(
+        { index: e.index, error: String(err) },
+        "cannot decode a committed entry; skipping it",
+      );
       return;
     }
     const id = req.header?.ID ?? req.ID;
@@ -449,7 +507,12 @@ export class EtcdServer {
         kv: this.kv,
         lessor: this.lessor,
         cluster: this.cluster,
-        header: (rev) => ({ clusterId: this.clusterId, memberId: this.id, revision: BigInt(rev), raftTerm: BigInt(this.rn.raft.term) }),
+        header: (rev) => ({
+          clusterId: this.clusterId,
+          memberId: this.id,
+          revision: BigInt(rev),
+          raftTerm: BigInt(this.rn.raft.term),
+        }),
       },
       req,
     );
@@ -574,7 +637,12 @@ export class EtcdServer {
   async hashKV(r: pb.HashKVRequest): Promise<pb.HashKVResponse> {
     try {
       const h = this.kv.hashKV(Number(r.revision));
-      return { header: this.header(), hash: h.hash, compactRevision: BigInt(h.compactRevision), hashRevision: BigInt(h.hashRevision) };
+      return {
+        header: this.header(),
+        hash: h.hash,
+        compactRevision: BigInt(h.compactRevision),
+        hashRevision: BigInt(h.hashRevision),
+      };
     } catch (e) {
       throw toEtcdError(e);
     }
@@ -642,7 +710,10 @@ export class EtcdServer {
     while (!this.stopped) {
       try {
         await this.propose({ clusterMemberAttrSet: { memberID: this.id, memberAttributes: attrs } });
-        this.logger.info({ "local-member-id": hexId(this.id), "local-member-attributes": attrs }, "published local member to cluster through raft");
+        this.logger.info(
+          { "local-member-id": hexId(this.id), "local-member-attributes": attrs },
+          "published local member to cluster through raft",
+        );
         return;
       } catch (e) {
         if (this.stopped) return;
@@ -654,7 +725,10 @@ export class EtcdServer {
   // ---- lifecycle -----------------------------------------------------------------------------
 
   private fatal(err: unknown): void {
-    this.logger.error({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, "raft loop failed; stopping");
+    this.logger.error(
+      { error: err instanceof Error ? (err.stack ?? err.message) : String(err) },
+      "raft loop failed; stopping",
+    );
     void this.stop();
   }
 
