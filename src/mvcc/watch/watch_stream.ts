@@ -78,6 +78,11 @@ export class WatchStream implements AsyncIterable<WatchResponse> {
     return this.bytes;
   }
 
+  /** True if the stream has a watch with this ID. */
+  has(id: number): boolean {
+    return this.watchers.has(id);
+  }
+
   /** IDs of the stream's watches. */
   watchIds(): number[] {
     return [...this.watchers.keys()];

@@ -481,6 +481,7 @@ describe("watch: cancel, IDs, errors, close", () => {
         ],
       );
       assert.throws(() => s.cancel(id), WatcherNotExistError);
+      assert.ok(!s.has(id) && s.has(other));
       assert.equal(f.ws.stats().synced, 1);
     } finally {
       f.close();
