@@ -266,7 +266,8 @@ export function requestOpFromPb(op: pb.RequestOp): m.RequestOp {
 }
 
 export function requestOpToPb(op: m.RequestOp): pb.RequestOp {
-  if ("requestRange" in op) return { request: { $case: "requestRange", value: rangeRequestToPb(op.requestRange) } };
+  if ("requestRange" in op)
+    return { request: { $case: "requestRange", value: rangeRequestToPb(op.requestRange) } };
   if ("requestPut" in op) return { request: { $case: "requestPut", value: putRequestToPb(op.requestPut) } };
   if ("requestDeleteRange" in op) {
     return { request: { $case: "requestDeleteRange", value: deleteRangeRequestToPb(op.requestDeleteRange) } };
@@ -278,9 +279,12 @@ export function responseOpToPb(op: m.ResponseOp): pb.ResponseOp {
   if ("responseRange" in op) {
     return { response: { $case: "responseRange", value: rangeResponseToPb(op.responseRange) } };
   }
-  if ("responsePut" in op) return { response: { $case: "responsePut", value: putResponseToPb(op.responsePut) } };
+  if ("responsePut" in op)
+    return { response: { $case: "responsePut", value: putResponseToPb(op.responsePut) } };
   if ("responseDeleteRange" in op) {
-    return { response: { $case: "responseDeleteRange", value: deleteRangeResponseToPb(op.responseDeleteRange) } };
+    return {
+      response: { $case: "responseDeleteRange", value: deleteRangeResponseToPb(op.responseDeleteRange) },
+    };
   }
   return { response: { $case: "responseTxn", value: txnResponseToPb(op.responseTxn) } };
 }
@@ -322,7 +326,11 @@ export function txnResponseToPb(r: m.TxnResponse): pb.TxnResponse {
 }
 
 export function txnResponseFromPb(r: pb.TxnResponse): m.TxnResponse {
-  return { header: headerFromPb(r.header), succeeded: r.succeeded, responses: r.responses.map(responseOpFromPb) };
+  return {
+    header: headerFromPb(r.header),
+    succeeded: r.succeeded,
+    responses: r.responses.map(responseOpFromPb),
+  };
 }
 
 // ---- Compaction, HashKV -----------------------------------------------------------------------------
@@ -404,13 +412,17 @@ function checkRequestOp(op: pb.RequestOp, maxTxnOps: number): void {
   const r = op.request;
   switch (r?.$case) {
     case "requestRange":
-      return checkRangeRequest(r.value);
+      checkRangeRequest(r.value);
+      break;
     case "requestPut":
-      return checkPutRequest(r.value);
+      checkPutRequest(r.value);
+      break;
     case "requestDeleteRange":
-      return checkDeleteRangeRequest(r.value);
+      checkDeleteRangeRequest(r.value);
+      break;
     case "requestTxn":
-      return checkTxnShape(r.value, maxTxnOps);
+      checkTxnShape(r.value, maxTxnOps);
+      break;
     default:
       throw ErrGRPCKeyNotFound();
   }

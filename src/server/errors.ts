@@ -69,8 +69,16 @@ export const ErrGRPCEmptyKey = entry("ErrGRPCEmptyKey", IA, "etcdserver: key is 
 export const ErrGRPCKeyNotFound = entry("ErrGRPCKeyNotFound", IA, "etcdserver: key not found");
 export const ErrGRPCValueProvided = entry("ErrGRPCValueProvided", IA, "etcdserver: value is provided");
 export const ErrGRPCLeaseProvided = entry("ErrGRPCLeaseProvided", IA, "etcdserver: lease is provided");
-export const ErrGRPCTooManyOps = entry("ErrGRPCTooManyOps", IA, "etcdserver: too many operations in txn request");
-export const ErrGRPCDuplicateKey = entry("ErrGRPCDuplicateKey", IA, "etcdserver: duplicate key given in txn request");
+export const ErrGRPCTooManyOps = entry(
+  "ErrGRPCTooManyOps",
+  IA,
+  "etcdserver: too many operations in txn request",
+);
+export const ErrGRPCDuplicateKey = entry(
+  "ErrGRPCDuplicateKey",
+  IA,
+  "etcdserver: duplicate key given in txn request",
+);
 export const ErrGRPCCompacted = entry(
   "ErrGRPCCompacted",
   Status.OUT_OF_RANGE,
@@ -101,7 +109,11 @@ export const ErrGRPCLeaseTTLTooLarge = entry(
 );
 
 // ---- watch ------------------------------------------------------------------------------------------
-export const ErrGRPCWatchCanceled = entry("ErrGRPCWatchCanceled", Status.CANCELLED, "etcdserver: watch canceled");
+export const ErrGRPCWatchCanceled = entry(
+  "ErrGRPCWatchCanceled",
+  Status.CANCELLED,
+  "etcdserver: watch canceled",
+);
 
 // ---- membership -------------------------------------------------------------------------------------
 export const ErrGRPCMemberExist = entry("ErrGRPCMemberExist", FP, "etcdserver: member ID already exist");
@@ -111,8 +123,16 @@ export const ErrGRPCMemberNotEnoughStarted = entry(
   FP,
   "etcdserver: re-configuration failed due to not enough started members",
 );
-export const ErrGRPCMemberBadURLs = entry("ErrGRPCMemberBadURLs", IA, "etcdserver: given member URLs are invalid");
-export const ErrGRPCMemberNotFound = entry("ErrGRPCMemberNotFound", Status.NOT_FOUND, "etcdserver: member not found");
+export const ErrGRPCMemberBadURLs = entry(
+  "ErrGRPCMemberBadURLs",
+  IA,
+  "etcdserver: given member URLs are invalid",
+);
+export const ErrGRPCMemberNotFound = entry(
+  "ErrGRPCMemberNotFound",
+  Status.NOT_FOUND,
+  "etcdserver: member not found",
+);
 export const ErrGRPCMemberNotLearner = entry(
   "ErrGRPCMemberNotLearner",
   FP,
@@ -128,7 +148,11 @@ export const ErrGRPCTooManyLearners = entry(
   FP,
   "etcdserver: too many learner members in cluster",
 );
-export const ErrGRPCClusterIdMismatch = entry("ErrGRPCClusterIdMismatch", FP, "etcdserver: cluster ID mismatch");
+export const ErrGRPCClusterIdMismatch = entry(
+  "ErrGRPCClusterIdMismatch",
+  FP,
+  "etcdserver: cluster ID mismatch",
+);
 
 // ---- request limits ---------------------------------------------------------------------------------
 export const ErrGRPCRequestTooLarge = entry("ErrGRPCRequestTooLarge", IA, "etcdserver: request is too large");
@@ -139,16 +163,28 @@ export const ErrGRPCRequestTooManyRequests = entry(
 );
 
 // ---- auth -------------------------------------------------------------------------------------------
-export const ErrGRPCRootUserNotExist = entry("ErrGRPCRootUserNotExist", FP, "etcdserver: root user does not exist");
+export const ErrGRPCRootUserNotExist = entry(
+  "ErrGRPCRootUserNotExist",
+  FP,
+  "etcdserver: root user does not exist",
+);
 export const ErrGRPCRootRoleNotExist = entry(
   "ErrGRPCRootRoleNotExist",
   FP,
   "etcdserver: root user does not have root role",
 );
-export const ErrGRPCUserAlreadyExist = entry("ErrGRPCUserAlreadyExist", FP, "etcdserver: user name already exists");
+export const ErrGRPCUserAlreadyExist = entry(
+  "ErrGRPCUserAlreadyExist",
+  FP,
+  "etcdserver: user name already exists",
+);
 export const ErrGRPCUserEmpty = entry("ErrGRPCUserEmpty", IA, "etcdserver: user name is empty");
 export const ErrGRPCUserNotFound = entry("ErrGRPCUserNotFound", FP, "etcdserver: user name not found");
-export const ErrGRPCRoleAlreadyExist = entry("ErrGRPCRoleAlreadyExist", FP, "etcdserver: role name already exists");
+export const ErrGRPCRoleAlreadyExist = entry(
+  "ErrGRPCRoleAlreadyExist",
+  FP,
+  "etcdserver: role name already exists",
+);
 export const ErrGRPCRoleNotFound = entry("ErrGRPCRoleNotFound", FP, "etcdserver: role name not found");
 export const ErrGRPCRoleEmpty = entry("ErrGRPCRoleEmpty", IA, "etcdserver: role name is empty");
 export const ErrGRPCAuthFailed = entry(
@@ -156,25 +192,41 @@ export const ErrGRPCAuthFailed = entry(
   IA,
   "etcdserver: authentication failed, invalid user ID or password",
 );
-export const ErrGRPCPermissionNotGiven = entry("ErrGRPCPermissionNotGiven", IA, "etcdserver: permission not given");
+export const ErrGRPCPermissionNotGiven = entry(
+  "ErrGRPCPermissionNotGiven",
+  IA,
+  "etcdserver: permission not given",
+);
 export const ErrGRPCPermissionDenied = entry(
   "ErrGRPCPermissionDenied",
   Status.PERMISSION_DENIED,
   "etcdserver: permission denied",
 );
-export const ErrGRPCRoleNotGranted = entry("ErrGRPCRoleNotGranted", FP, "etcdserver: role is not granted to the user");
+export const ErrGRPCRoleNotGranted = entry(
+  "ErrGRPCRoleNotGranted",
+  FP,
+  "etcdserver: role is not granted to the user",
+);
 export const ErrGRPCPermissionNotGranted = entry(
   "ErrGRPCPermissionNotGranted",
   FP,
   "etcdserver: permission is not granted to the role",
 );
-export const ErrGRPCAuthNotEnabled = entry("ErrGRPCAuthNotEnabled", FP, "etcdserver: authentication is not enabled");
+export const ErrGRPCAuthNotEnabled = entry(
+  "ErrGRPCAuthNotEnabled",
+  FP,
+  "etcdserver: authentication is not enabled",
+);
 export const ErrGRPCInvalidAuthToken = entry(
   "ErrGRPCInvalidAuthToken",
   Status.UNAUTHENTICATED,
   "etcdserver: invalid auth token",
 );
-export const ErrGRPCInvalidAuthMgmt = entry("ErrGRPCInvalidAuthMgmt", IA, "etcdserver: invalid auth management");
+export const ErrGRPCInvalidAuthMgmt = entry(
+  "ErrGRPCInvalidAuthMgmt",
+  IA,
+  "etcdserver: invalid auth management",
+);
 export const ErrGRPCAuthOldRevision = entry(
   "ErrGRPCAuthOldRevision",
   IA,
@@ -211,7 +263,11 @@ export const ErrGRPCNotSupportedForLearner = entry(
   UA,
   "etcdserver: rpc not supported for learner",
 );
-export const ErrGRPCBadLeaderTransferee = entry("ErrGRPCBadLeaderTransferee", FP, "etcdserver: bad leader transferee");
+export const ErrGRPCBadLeaderTransferee = entry(
+  "ErrGRPCBadLeaderTransferee",
+  FP,
+  "etcdserver: bad leader transferee",
+);
 
 // ---- downgrade --------------------------------------------------------------------------------------
 export const ErrGRPCClusterVersionUnavailable = entry(
@@ -234,7 +290,11 @@ export const ErrGRPCDowngradeInProcess = entry(
   FP,
   "etcdserver: cluster has a downgrade job in progress",
 );
-export const ErrGRPCNoInflightDowngrade = entry("ErrGRPCNoInflightDowngrade", FP, "etcdserver: no inflight downgrade job");
+export const ErrGRPCNoInflightDowngrade = entry(
+  "ErrGRPCNoInflightDowngrade",
+  FP,
+  "etcdserver: no inflight downgrade job",
+);
 
 // ---- cancellation -----------------------------------------------------------------------------------
 export const ErrGRPCCanceled = entry("ErrGRPCCanceled", Status.CANCELLED, "etcdserver: request canceled");

@@ -1,0 +1,61 @@
+// The client API of a member: gRPC (KV, Watch, Lease, Cluster, Maintenance; Auth, Lock, Election stubbed)
+// and HTTP/1.1 (/health, /livez, /readyz, /version, /metrics, /v2/members, the /v3 JSON gateway) on
+// every client URL.
+
+import { createGrpcServer, type EtcdGrpcServer } from "./grpc/server.js";
+import { createHttpHandler } from "./http.js";
+import { type BoundAddress, ClientListener } from "./listener.js";
+import { type ApiLimits, type ApiLogger, type ApiServer, noopLogger } from "./types.js";
+import { V3Rpc } from "./v3rpc.js";
+
+export { createGrpcServer, type EtcdGrpcServer } from "./grpc/server.js";
+export { createHttpHandler, type HttpHandler } from "./http.js";
+export { type BoundAddress, ClientListener, type ClientListenerOptions, HTTP2_PREFACE } from "./listener.js";
+export type { ApiLimits, ApiLogger, ApiServer, MetricsRegistry } from "./types.js";
+export { V3Rpc } from "./v3rpc.js";
+export { WatchSession, type WatchSink } from "./watch.js";
+
+export interface ClientApiOptions extends ApiLimits {
+  /** --listen-client-urls. */
+  urls: readonly (URL | string)[];
+  logger?: ApiLogger;
+}
+
+export class ClientApi {
+  private constructor(
+    readonly rpc: V3Rpc,
+    readonly grpc: EtcdGrpcServer,
+    readonly listener: ClientListener,
+  ) {}
+
+  /** Binds every client URL and serves `server` on them. Throws (nothing left bound) if a bind fails. */
+  static async start(server: ApiServer, opts: ClientApiOptions): Promise<ClientApi> {
+    const logger = opts.logger ?? noopLogger;
+    const rpc = new V3Rpc(server, opts);
+    const grpc = createGrpcServer(rpc, logger);
+    let listener: ClientListener;
+    try {
+      listener = await ClientListener.listen({
+        urls: opts.urls,
+        grpc: grpc.server,
+        http: createHttpHandler(rpc, logger),
+        logger,
+      });
+    } catch (err) {
+      grpc.server.forceShutdown();
+      throw err;
+    }
+    return new ClientApi(rpc, grpc, listener);
+  }
+
+  get addresses(): readonly BoundAddress[] {
+    return this.listener.addresses;
+  }
+
+  /** Ends watch streams, stops accepting, lets calls in flight finish for up to `graceMs`, then closes. */
+  async stop(graceMs = 1000): Promise<void> {
+    this.grpc.closeWatches();
+    await this.listener.stop(graceMs);
+    this.grpc.server.forceShutdown();
+  }
+}
