@@ -26,7 +26,12 @@ export interface Etcd {
 function peerHttpHandler(getServer: () => EtcdServer | undefined) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const s = getServer();
-    if (req.method !== "GET" || s === undefined) return false;
+    if (s === undefined) return false;
+    if (req.method === "POST" && (req.url === "/leases/renew" || req.url === "/leases/ttl")) {
+      serveLeaseForward(s, req, res, req.url === "/leases/renew");
+      return true;
+    }
+    if (req.method !== "GET") return false;
     if (req.url === "/version") {
       res.setHeader("Content-Type", "application/json");
       res.end(JSON.stringify({ etcdserver: ETCD_SERVER_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
@@ -50,6 +55,39 @@ function peerHttpHandler(getServer: () => EtcdServer | undefined) {
     }
     return false;
   };
+}
+
+/** Lease calls followers forward to the leader (the only member that runs lease clocks). */
+function serveLeaseForward(s: EtcdServer, req: IncomingMessage, res: ServerResponse, renew: boolean): void {
+  let body = "";
+  req.setEncoding("utf8");
+  req.on("data", (c: string) => {
+    body += c;
+  });
+  req.on("end", () => {
+    const reply = (o: object) => {
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify(o));
+    };
+    let id: bigint;
+    try {
+      id = BigInt((JSON.parse(body) as { id: string }).id);
+    } catch {
+      res.statusCode = 400;
+      reply({ error: "bad request" });
+      return;
+    }
+    // Only the leader answers; a member that lost leadership meanwhile says so and the caller retries.
+    const call = s.isLeader()
+      ? renew
+        ? s.leaseRenew(id)
+        : s.leaseRemainingTtl(id).then(BigInt)
+      : Promise.reject(new Error("etcdserver: not leader"));
+    call.then(
+      (ttl) => reply({ ttl: ttl.toString() }),
+      (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
+    );
+  });
 }
 
 export async function startEtcd(

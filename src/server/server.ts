@@ -37,6 +37,7 @@ import {
   rangeResponseToPb,
 } from "./convert.js";
 import {
+  catalogEntry,
   ErrGRPCBadLeaderTransferee,
   ErrGRPCLeaseNotFound,
   ErrGRPCNoLeader,
@@ -45,6 +46,7 @@ import {
   ErrGRPCStopped,
   ErrGRPCTimeout,
   ErrGRPCTimeoutDueToLeaderFail,
+  EtcdError,
   toEtcdError,
 } from "./errors.js";
 import { computeClusterId, computeMemberId, hexId, RequestIdGenerator, urlString } from "./ids.js";
@@ -77,6 +79,12 @@ export interface Transport {
   updatePeer(id: bigint, urls: string[]): void;
   removePeer(id: bigint): void;
   close(): Promise<void>;
+}
+
+/** An error answered by the leader, rebuilt from its message (the catalog is keyed by message). */
+function catalogError(message: string): EtcdError {
+  const e = catalogEntry(message);
+  return e !== undefined ? e() : new EtcdError(2 /* UNKNOWN */, message);
 }
 
 export type TransportFactory = (server: EtcdServer) => Promise<Transport>;
@@ -568,11 +576,11 @@ export class EtcdServer {
     return (await this.propose({ leaseRevoke: r })) as pb.LeaseRevokeResponse;
   }
 
-  /** Renews a lease on the leader; returns the new TTL in seconds. */
+  /** Renews a lease; the leader owns the expiry clocks, so a follower forwards to it (as etcd). */
   async leaseRenew(id: bigint): Promise<bigint> {
     if (!this.isLeader()) {
-      // Keep-alives are served by the leader (which owns the expiry clocks); clients retry elsewhere.
-      throw this.leader() === 0n ? ErrGRPCNoLeader() : ErrGRPCNotLeader();
+      const body = await this.forwardToLeader("/leases/renew", { id: id.toString() });
+      return BigInt(body.ttl as string);
     }
     try {
       return BigInt(await this.lessor.renew(id));
@@ -581,17 +589,52 @@ export class EtcdServer {
     }
   }
 
+  /** The remaining TTL as the leader sees it (followers keep no lease clocks). */
+  async leaseRemainingTtl(id: bigint): Promise<number> {
+    if (!this.isLeader()) {
+      const body = await this.forwardToLeader("/leases/ttl", { id: id.toString() });
+      return Number(body.ttl);
+    }
+    try {
+      return this.lessor.timeToLive(id, false).ttl;
+    } catch (e) {
+      throw toEtcdError(e);
+    }
+  }
+
+  /**
+   * Calls the leader's peer endpoint `path` (JSON in and out). Errors come back as etcd's catalog
+   * errors by message; no leader or an unreachable leader is etcd's "no leader"/timeout.
+   */
+  private async forwardToLeader(path: string, req: Record<string, string>): Promise<Record<string, unknown>> {
+    const lead = this.leader();
+    if (lead === 0n) throw ErrGRPCNoLeader();
+    const urls = this.cluster.peerUrlsOf(lead);
+    let lastErr: unknown = ErrGRPCNoLeader();
+    for (const u of urls) {
+      try {
+        const res = await fetch(`${u}${path}`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-Etcd-Cluster-ID": hexId(this.clusterId) },
+          body: JSON.stringify(req),
+          signal: AbortSignal.timeout(this.reqTimeoutMs),
+        });
+        const body = (await res.json()) as Record<string, unknown>;
+        if (typeof body.error === "string") throw toEtcdError(catalogError(body.error));
+        return body;
+      } catch (e) {
+        if (e instanceof EtcdError) throw e;
+        lastErr = ErrGRPCTimeout();
+      }
+    }
+    throw lastErr;
+  }
+
   async leaseTimeToLive(r: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
     await this.linearizableReadNotify();
     const l = this.lessor.lookup(r.ID);
     if (l === undefined) return { header: this.header(), ID: r.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
-    let ttl = -1;
-    try {
-      ttl = this.lessor.timeToLive(r.ID, r.keys).ttl;
-    } catch {
-      // Followers do not run lease clocks: report the granted TTL as etcd followers forwarding would.
-      ttl = l.remainingTtl > 0 ? l.remainingTtl : l.ttl;
-    }
+    const ttl = await this.leaseRemainingTtl(r.ID);
     const keys = r.keys ? this.lessor.keysOf(r.ID).map((k) => Buffer.from(k)) : [];
     return { header: this.header(), ID: r.ID, TTL: BigInt(ttl), grantedTTL: BigInt(l.ttl), keys };
   }
