@@ -115,13 +115,11 @@ test("a fourth node added by conf change catches up from a snapshot", () => {
   c.pump();
   c.nodes.get(1n)!.propose(new TextEncoder().encode("a"));
   c.pump();
-  c.nodes
-    .get(1n)!
-    .proposeConfChange({
-      transition: ConfChangeTransition.Auto,
-      changes: [{ type: ConfChangeType.AddNode, nodeId: 4n }],
-      context: new Uint8Array(),
-    });
+  c.nodes.get(1n)!.proposeConfChange({
+    transition: ConfChangeTransition.Auto,
+    changes: [{ type: ConfChangeType.AddNode, nodeId: 4n }],
+    context: new Uint8Array(),
+  });
   c.pump();
   // A new member has no log at all: it starts from a snapshot that includes its own membership.
   const st = c.stores.get(1n)!;
