@@ -105,6 +105,8 @@ export class EtcdServer {
   private readonly ticker: NodeJS.Timeout;
   private appliedIndex: number;
   private appliedTerm = 0;
+  /** Index of the newest raft snapshot (log compaction point). */
+  private snapshotIndex: number;
   private confState: ConfState;
   private leaderWaiters: (() => void)[] = [];
   private readWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -148,6 +150,7 @@ export class EtcdServer {
     const hs = rs.hardState;
     const snapIndex = rs.snapshot?.metadata.index ?? 0;
     this.appliedIndex = Math.max(snapIndex, Math.min(this.kv.consistentIndex(), hs.commit));
+    this.snapshotIndex = snapIndex;
     this.confState = rs.snapshot?.metadata.confState ?? {
       voters: [],
       learners: [],
@@ -526,8 +529,33 @@ export class EtcdServer {
     );
   }
 
+  /**
+   * Every --snapshot-count applied entries: record a raft snapshot at the applied index (its state is the
+   * backend, made durable first), release older WAL segments and compact the in-memory log, keeping
+   * --snapshot-catchup-entries so slightly slow followers still catch up from the log (as etcd).
+   */
   private afterReady(): void {
-    // Log compaction and snapshots come with the snapshot work of the membership issue.
+    if (this.appliedIndex - this.snapshotIndex <= this.cfg.snapshotCount) return;
+    const index = this.appliedIndex;
+    const storage = this.rs.storage;
+    if (index <= storage.snapshot().metadata.index || index > storage.lastIndex()) return;
+    this.backend.forceCommit();
+    const snap = storage.createSnapshot(index, this.confState, new Uint8Array(0));
+    this.rs.snapshotter.save(snap);
+    this.snapshotIndex = index;
+    void this.rs.wal
+      .saveSnapshot({ index, term: snap.metadata.term, confState: this.confState })
+      .then(() => {
+        this.rs.wal.releaseLockTo(index);
+        this.rs.snapshotter.purge(this.cfg.maxSnapshots);
+      })
+      .catch((e: unknown) => this.fatal(e));
+    const compactTo = index - this.cfg.snapshotCatchUpEntries;
+    if (compactTo > storage.firstIndex()) storage.compact(compactTo);
+    this.logger.info(
+      { "local-member-id": hexId(this.id), "snapshot-index": index, "compact-index": compactTo },
+      "saved snapshot and compacted raft log",
+    );
   }
 
   // ---- the v3 API (called by src/api) --------------------------------------------------------
