@@ -113,9 +113,7 @@ export async function startEtcd(
       },
       handlers: {
         onMessage: (m) => s.stepPeer(m),
-        onSnapshot: async () => {
-          throw new Error("receiving snapshots is not implemented yet");
-        },
+        onSnapshot: (m, data) => s.receiveSnapshot(m, data),
         isRemoved: (id) => s.cluster.removed.has(id),
         httpHandler: peerHttpHandler(() => srv),
       },

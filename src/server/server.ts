@@ -7,7 +7,8 @@
 // one Raft round serves every read that arrived before it started) unless serializable.
 
 import { randomInt } from "node:crypto";
-import { rmSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
 import { Backend } from "../backend/index.js";
@@ -23,6 +24,7 @@ import {
   type Entry,
   EntryType,
   type Message,
+  MessageType,
   type NodeId,
   type Snapshot,
 } from "../raft/types.js";
@@ -75,6 +77,7 @@ export type ApplyResult = { ok: true; resp: unknown } | { ok: false; err: unknow
 /** What the server needs from the peer transport (src/transport). */
 export interface Transport {
   send(msgs: readonly Message[]): void;
+  sendSnapshot(m: Message, data: () => AsyncIterable<Uint8Array>): void;
   addPeer(id: bigint, urls: string[]): void;
   updatePeer(id: bigint, urls: string[]): void;
   removePeer(id: bigint): void;
@@ -92,15 +95,17 @@ export type TransportFactory = (server: EtcdServer) => Promise<Transport>;
 export class EtcdServer {
   readonly id: bigint;
   clusterId: bigint;
-  readonly cluster: RaftCluster;
-  readonly backend: Backend;
-  readonly kv: KVStore;
-  readonly lessor: Lessor;
-  readonly watchable: WatchableStore;
+  cluster: RaftCluster;
+  backend: Backend;
+  kv: KVStore;
+  lessor: Lessor;
+  watchable: WatchableStore;
   readonly rn: RawNode;
   private readonly loop: RaftLoop;
   private transport: Transport | undefined;
   private readonly wait = new Wait<ApplyResult>();
+  /** Databases received with snapshots, by snapshot index, waiting for Raft to apply the snapshot. */
+  private readonly receivedDbs = new Map<number, string>();
   private readonly reqIds: RequestIdGenerator;
   private readonly ticker: NodeJS.Timeout;
   private appliedIndex: number;
@@ -127,23 +132,12 @@ export class EtcdServer {
     this.id = rs.metadata.nodeId;
     this.clusterId = rs.metadata.clusterId;
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
-    this.backend = Backend.open(dirs.dbPath, {
-      batchIntervalMs: cfg.backendBatchIntervalMs,
-      batchLimit: cfg.backendBatchLimit,
-    });
-    this.lessor = new Lessor(this.backend, {
-      clock: { now: () => performance.now() },
-      minTtl: Math.ceil((Math.floor((3 * cfg.electionMs) / cfg.heartbeatMs / 2) * cfg.heartbeatMs) / 1000),
-      onExpired: (ids) => this.revokeExpired(ids),
-      onCheckpoint: (cps) => this.proposeCheckpoints(cps),
-    });
-    this.kv = new KVStore(this.backend, { maxTxnOps: cfg.maxTxnOps });
-    this.kv.setLessor(this.lessor);
-    this.lessor.setRangeDeleter(() => this.kv.write());
-    this.watchable = new WatchableStore(this.kv);
-    this.cluster = new RaftCluster(this.backend);
-    this.cluster.recover();
-    this.cluster.clusterId = this.clusterId;
+    const st = this.openState(dirs.dbPath);
+    this.backend = st.backend;
+    this.lessor = st.lessor;
+    this.kv = st.kv;
+    this.watchable = st.watchable;
+    this.cluster = st.cluster;
     this.reqIds = new RequestIdGenerator(this.id, Date.now());
     this.reqTimeoutMs = 5000 + 2 * cfg.electionMs;
 
@@ -151,6 +145,7 @@ export class EtcdServer {
     const snapIndex = rs.snapshot?.metadata.index ?? 0;
     this.appliedIndex = Math.max(snapIndex, Math.min(this.kv.consistentIndex(), hs.commit));
     this.snapshotIndex = snapIndex;
+    this.appliedTerm = Math.max(rs.snapshot?.metadata.term ?? 0, this.kv.consistentTerm());
     this.confState = rs.snapshot?.metadata.confState ?? {
       voters: [],
       learners: [],
@@ -186,6 +181,29 @@ export class EtcdServer {
       this.loop.kick();
     }, cfg.heartbeatMs);
     this.ticker.unref();
+  }
+
+  /** Opens the state machine on the backend file at `path`: backend, lessor, MVCC, watch, membership. */
+  private openState(path: string) {
+    const cfg = this.cfg;
+    const backend = Backend.open(path, {
+      batchIntervalMs: cfg.backendBatchIntervalMs,
+      batchLimit: cfg.backendBatchLimit,
+    });
+    const lessor = new Lessor(backend, {
+      clock: { now: () => performance.now() },
+      minTtl: Math.ceil((Math.floor((3 * cfg.electionMs) / cfg.heartbeatMs / 2) * cfg.heartbeatMs) / 1000),
+      onExpired: (ids) => this.revokeExpired(ids),
+      onCheckpoint: (cps) => this.proposeCheckpoints(cps),
+    });
+    const kv = new KVStore(backend, { maxTxnOps: cfg.maxTxnOps });
+    kv.setLessor(lessor);
+    lessor.setRangeDeleter(() => kv.write());
+    const watchable = new WatchableStore(kv);
+    const cluster = new RaftCluster(backend);
+    cluster.recover();
+    cluster.clusterId = this.clusterId;
+    return { backend, lessor, kv, watchable, cluster };
   }
 
   /** Starts a member from its configuration: a new member of a static cluster, or a restart. */
@@ -383,15 +401,43 @@ export class EtcdServer {
   private sendMessages(msgs: Message[]): void {
     const out: Message[] = [];
     for (const m of msgs) {
-      if (m.type === 7 /* MsgSnap */) {
-        // Not streamed yet: report failure so the leader retries later rather than waiting forever.
-        this.logger.warn({ to: hexId(m.to) }, "sending a snapshot to a member is not implemented yet");
-        this.rn.reportSnapshot(m.to, false);
-        continue;
-      }
-      out.push(m);
+      if (m.type === MessageType.MsgSnap) this.sendSnapshot(m);
+      else out.push(m);
     }
     this.transport?.send(out);
+  }
+
+  /**
+   * Sends a follower the whole state machine: the raft snapshot's metadata is replaced by the applied
+   * index, term and membership, and the data is the backend as of now, which is exactly that state
+   * (etcd's merged snapshot message).
+   */
+  private sendSnapshot(m: Message): void {
+    const merged: Message = {
+      ...m,
+      snapshot: {
+        data: new Uint8Array(0),
+        metadata: { index: this.appliedIndex, term: this.appliedTerm, confState: this.confState },
+      },
+    };
+    const backend = this.backend.snapshot();
+    this.logger.info({ to: hexId(m.to), index: this.appliedIndex }, "sending database snapshot");
+    if (this.transport === undefined) return;
+    this.transport.sendSnapshot(merged, () => backend);
+  }
+
+  /** A snapshot from the leader: its database is restored next to ours before Raft sees the message. */
+  async receiveSnapshot(m: Message, data: AsyncIterable<Uint8Array>): Promise<void> {
+    const index = m.snapshot?.metadata.index ?? 0;
+    const path = join(
+      memberDirs(this.cfg.dataDir, this.cfg.walDir).snapDir,
+      `${index.toString(16).padStart(16, "0")}.snap.db`,
+    );
+    const be = await Backend.restoreFrom(data, path, { overwrite: true });
+    be.close();
+    this.receivedDbs.set(index, path);
+    this.logger.info({ from: hexId(m.from), index }, "received and saved database snapshot");
+    this.stepPeer(m);
   }
 
   /** Delivers a message received from a peer. */
@@ -436,6 +482,30 @@ export class EtcdServer {
   }
 
   private applySnapshot(s: Snapshot): void {
+    const path = this.receivedDbs.get(s.metadata.index);
+    if (path === undefined) {
+      this.fatal(new Error(`no database received for snapshot at index ${s.metadata.index}`));
+      return;
+    }
+    this.receivedDbs.clear();
+    // Swap the state machine: close the old backend, move the received one in place, reopen.
+    const dbPath = memberDirs(this.cfg.dataDir, this.cfg.walDir).dbPath;
+    this.lessor.stop();
+    this.watchable.close();
+    this.backend.close();
+    renameSync(path, dbPath);
+    rmSync(`${path}-lock`, { force: true });
+    const st = this.openState(dbPath);
+    this.backend = st.backend;
+    this.lessor = st.lessor;
+    this.kv = st.kv;
+    this.watchable = st.watchable;
+    this.cluster = st.cluster;
+    this.lessor.start();
+    for (const m of this.cluster.members.values()) {
+      if (m.id !== this.id) this.transport?.addPeer(m.id, m.peerUrls);
+    }
+    this.logger.info({ index: s.metadata.index }, "applied database snapshot from the leader");
     this.appliedIndex = s.metadata.index;
     this.appliedTerm = s.metadata.term;
     this.confState = s.metadata.confState;
