@@ -105,6 +105,8 @@ export async function startEtcd(
       listenUrls: cfg.listenPeerUrls,
       advertiseUrls: cfg.initialAdvertisePeerUrls.map((u) => u.toString().replace(/\/$/, "")),
       serverVersion: ETCD_SERVER_VERSION,
+      // A restarted peer must be found again within an election timeout, not after a long backoff.
+      backoff: { initialMs: 100, maxMs: Math.max(200, Math.floor(cfg.electionMs / 4)) },
       logger: {
         debug: (msg, f) => logger.debug(f ?? {}, msg),
         info: (msg, f) => logger.info(f ?? {}, msg),

@@ -158,7 +158,10 @@ export class EtcdServer {
       electionTick: Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs)),
       heartbeatTick: 1,
       storage: rs.storage,
-      applied: this.appliedIndex,
+      // Raft restarts from the snapshot, not from the backend's consistent index: the conf changes
+      // after the snapshot must be applied to Raft again to rebuild its membership (applyEntries skips
+      // what the backend already holds).
+      applied: snapIndex,
       checkQuorum: true,
       preVote: cfg.preVote,
       maxSizePerMsg: 1024 * 1024,
