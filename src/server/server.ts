@@ -217,7 +217,8 @@ export class EtcdServer {
   ): Promise<EtcdServer> {
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
     let rs: OpenedRaftStorage;
-    if (walExists(dirs)) {
+    const fresh = !walExists(dirs);
+    if (!fresh) {
       if (cfg.initialClusterState === "new" && cfg.initialCluster.length > 0) {
         logger.warn(
           { "data-dir": cfg.dataDir },
@@ -262,6 +263,11 @@ export class EtcdServer {
       s.transport = await transport(s);
     } catch (e) {
       await s.closeStorage();
+      // A first start that failed (e.g. a port in use) leaves no half-initialised data dir behind.
+      if (fresh) {
+        rmSync(dirs.memberDir, { recursive: true, force: true });
+        if (cfg.walDir !== "") rmSync(dirs.walDir, { recursive: true, force: true });
+      }
       throw e;
     }
     for (const m of s.cluster.members.values()) if (m.id !== s.id) s.transport.addPeer(m.id, m.peerUrls);
@@ -934,18 +940,5 @@ export class EtcdServer {
     this.backend.forceCommit();
     this.backend.close();
     await this.rs.wal.close();
-  }
-
-  /** Removes a data dir that never got past bootstrap (a failed first start). */
-  static removeDataDir(dir: string): void {
-    rmSync(dir, { recursive: true, force: true });
-  }
-
-  get confStateNow(): ConfState {
-    return this.confState;
-  }
-
-  get appliedTermNow(): number {
-    return this.appliedTerm;
   }
 }
