@@ -117,7 +117,13 @@ class Cluster {
 
   async start(): Promise<void> {
     for (let i = 0; i < 3; i++) {
-      this.members.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), pid: 0, alive: false });
+      this.members.push({
+        name: `m${i}`,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        pid: 0,
+        alive: false,
+      });
     }
     const initial = this.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(",");
     for (const m of this.members) {
@@ -163,7 +169,8 @@ class Cluster {
       } catch {
         /* not yet */
       }
-      if (this.members.some((m) => !m.alive)) throw new Error(`${this.label}: a member exited; logs in ${this.dir}`);
+      if (this.members.some((m) => !m.alive))
+        throw new Error(`${this.label}: a member exited; logs in ${this.dir}`);
       await sleep(200);
     }
     throw new Error(`${this.label}: no leader within 60 s; logs in ${this.dir}`);
@@ -242,16 +249,24 @@ const opts = { "grpc.use_local_subchannel_pool": 1, "grpc.max_receive_message_le
 function status(m: Member, timeoutMs: number): Promise<StatusResponse> {
   const c = new MaintenanceClient(`127.0.0.1:${m.clientPort}`, grpc.credentials.createInsecure(), opts);
   return new Promise((res, rej) => {
-    c.status(StatusRequest.fromPartial({}), new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (e, r) => {
-      c.close();
-      if (e) rej(e);
-      else res(r);
-    });
+    c.status(
+      StatusRequest.fromPartial({}),
+      new grpc.Metadata(),
+      { deadline: Date.now() + timeoutMs },
+      (e, r) => {
+        c.close();
+        if (e) rej(e);
+        else res(r);
+      },
+    );
   });
 }
 
 function kvClients(m: Member, n: number): KVClient[] {
-  return Array.from({ length: n }, () => new KVClient(`127.0.0.1:${m.clientPort}`, grpc.credentials.createInsecure(), opts));
+  return Array.from(
+    { length: n },
+    () => new KVClient(`127.0.0.1:${m.clientPort}`, grpc.credentials.createInsecure(), opts),
+  );
 }
 
 type Op = (c: KVClient) => Promise<void>;
@@ -280,7 +295,9 @@ function rangeOp(serializable: boolean): Op {
     });
 }
 
-const keyCache = Array.from({ length: KEY_SPACE }, (_, i) => Buffer.from(`key/${String(i).padStart(5, "0")}`));
+const keyCache = Array.from({ length: KEY_SPACE }, (_, i) =>
+  Buffer.from(`key/${String(i).padStart(5, "0")}`),
+);
 const randomKey = () => keyCache[Math.floor(Math.random() * KEY_SPACE)] as Uint8Array;
 
 interface Cell {
@@ -376,11 +393,11 @@ async function failover(cluster: Cluster): Promise<{ ms: number; killed: string 
   const deadline = t0 + 60_000;
   let ms = Number.NaN;
   const key = Buffer.from("failover/key");
-  outer: while (performance.now() < deadline) {
+  while (performance.now() < deadline) {
     const r = await Promise.allSettled(chans.map((c) => putOp(() => key, 200)(c)));
     if (r.some((x) => x.status === "fulfilled")) {
       ms = performance.now() - t0;
-      break outer;
+      break;
     }
     await sleep(5);
   }
@@ -432,7 +449,11 @@ async function benchCluster(cluster: Cluster): Promise<ClusterResult> {
     res.rangeSerializable64 = await runCell(cluster, 64, rangeOp(true), SECONDS);
     process.stderr.write(`[${cluster.label}] range ser c=64: ${JSON.stringify(res.rangeSerializable64)}\n`);
     const load = await loadKeys(cluster, LOAD_KEYS);
-    res.load = { keys: LOAD_KEYS, ...load, rssMiBTotal: round(load.rssKiB.reduce((a, b) => a + b, 0) / 1024, 1) };
+    res.load = {
+      keys: LOAD_KEYS,
+      ...load,
+      rssMiBTotal: round(load.rssKiB.reduce((a, b) => a + b, 0) / 1024, 1),
+    };
     process.stderr.write(`[${cluster.label}] load: ${JSON.stringify(res.load)}\n`);
     const fo = await failover(cluster);
     res.failoverMs = fo.ms;
@@ -472,7 +493,10 @@ function table(ours: ClusterResult, etcd: ClusterResult): string {
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "n/a" : String(round(x, 3)));
   const lines = ["| metric | etcd-ts | etcd 3.4 | ratio (ours/etcd) |", "|---|---:|---:|---:|"];
   for (const [name, a, b] of rows) {
-    const ratio = a !== undefined && b !== undefined && b !== 0 && Number.isFinite(a) && Number.isFinite(b) ? `${round(a / b, 2)}×` : "n/a";
+    const ratio =
+      a !== undefined && b !== undefined && b !== 0 && Number.isFinite(a) && Number.isFinite(b)
+        ? `${round(a / b, 2)}×`
+        : "n/a";
     lines.push(`| ${name} | ${f(a)} | ${f(b)} | ${ratio} |`);
   }
   return lines.join("\n");
