@@ -29,6 +29,10 @@ export function applyRange(view: ReadView, r: RangeRequest): RangeResponse {
   const maxCreate = r.maxCreateRevision ?? 0;
   const target = r.sortTarget ?? SortTarget.KEY;
   let order = r.sortOrder ?? SortOrder.NONE;
+  // Results come in ascending key order already: sort by key ascending is a no-op, and another target
+  // without an order sorts ascending (etcd). Decided before the fetch limit, which depends on it.
+  if (target !== SortTarget.KEY && order === SortOrder.NONE) order = SortOrder.ASCEND;
+  else if (target === SortTarget.KEY && order === SortOrder.ASCEND) order = SortOrder.NONE;
   const filtered = minMod !== 0 || maxMod !== 0 || minCreate !== 0 || maxCreate !== 0;
 
   // Fetch everything when results get filtered or re-sorted; otherwise one more than asked, for `more`.
@@ -47,10 +51,6 @@ export function applyRange(view: ReadView, r: RangeRequest): RangeResponse {
         (minCreate === 0 || kv.createRevision >= minCreate),
     );
   }
-  // Results come in ascending key order already: sort by key ascending is a no-op, and another target
-  // without an order sorts ascending.
-  if (target !== SortTarget.KEY && order === SortOrder.NONE) order = SortOrder.ASCEND;
-  else if (target === SortTarget.KEY && order === SortOrder.ASCEND) order = SortOrder.NONE;
   if (order !== SortOrder.NONE) {
     const c = byTarget[target] ?? byTarget[SortTarget.KEY];
     kvs = order === SortOrder.DESCEND ? kvs.slice().sort((a, b) => c(b, a)) : kvs.slice().sort(c);
