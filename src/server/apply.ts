@@ -10,7 +10,6 @@ import {
   compactionRequestFromPb,
   deleteRangeRequestFromPb,
   deleteRangeResponseToPb,
-  headerToPb,
   putRequestFromPb,
   putResponseToPb,
   rangeRequestFromPb,
@@ -95,5 +94,3 @@ function applyOne(ctx: ApplyContext, req: InternalRaftRequest): unknown {
   }
   return {};
 }
-
-export { headerToPb };

@@ -56,11 +56,7 @@ export class ServerMetrics {
     ],
     registers: [this.registry],
   });
-  readonly dbTotalSize = new Gauge({
-    name: "etcd_mvcc_db_total_size_in_bytes",
-    help: "Total size of the underlying database physically allocated in bytes.",
-    registers: [this.registry],
-  });
+  readonly dbTotalSize: Gauge;
   readonly peerRtt = new Histogram({
     name: "etcd_network_peer_round_trip_time_seconds",
     help: "Round-Trip-Time histogram between peers",
@@ -71,6 +67,18 @@ export class ServerMetrics {
     ],
     registers: [this.registry],
   });
+
+  /** `dbSize` is read when metrics are scraped, never on the apply path (it stats the file). */
+  constructor(dbSize: () => number) {
+    this.dbTotalSize = new Gauge({
+      name: "etcd_mvcc_db_total_size_in_bytes",
+      help: "Total size of the underlying database physically allocated in bytes.",
+      registers: [this.registry],
+      collect() {
+        this.set(dbSize());
+      },
+    });
+  }
 
   get contentType(): string {
     return this.registry.contentType;

@@ -113,7 +113,6 @@ export class EtcdServer {
   /** Index of the newest raft snapshot (log compaction point). */
   private snapshotIndex: number;
   private confState: ConfState;
-  private leaderWaiters: (() => void)[] = [];
   private readWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readInFlight:
     | { ctx: bigint; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }
@@ -122,7 +121,7 @@ export class EtcdServer {
   private stopped = false;
   private lastLeader = 0n;
   readonly reqTimeoutMs: number;
-  readonly metrics = new ServerMetrics();
+  readonly metrics = new ServerMetrics(() => (this.backend.isClosed ? 0 : this.backend.size()));
 
   private constructor(
     readonly cfg: ServerConfig,
@@ -345,14 +344,9 @@ export class EtcdServer {
     }
   }
 
+  /** Resolves true once a leader is known, false after ms. */
   private waitLeader(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), ms);
-      this.leaderWaiters.push(() => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
+    return this.waitSoftState((ss) => ss.lead !== 0n, ms);
   }
 
   // ---- linearizable reads (ReadIndex) --------------------------------------------------------
@@ -472,18 +466,11 @@ export class EtcdServer {
   }
 
   private onSoftState(ss: SoftState): void {
-    const waiters = this.softStateWaiters;
-    this.softStateWaiters = waiters.filter((w) => !w.pred(ss));
-    for (const w of waiters) if (w.pred(ss)) w.done();
+    for (const w of [...this.softStateWaiters]) if (w.pred(ss)) w.done(true);
     this.metrics.hasLeader.set(ss.lead !== 0n ? 1 : 0);
     this.metrics.isLeader.set(ss.raftState === StateType.Leader ? 1 : 0);
     if (ss.lead !== 0n && ss.lead !== this.lastLeader) this.metrics.leaderChanges.inc();
     this.lastLeader = ss.lead;
-    if (ss.lead !== 0n) {
-      const ws = this.leaderWaiters;
-      this.leaderWaiters = [];
-      for (const w of ws) w();
-    }
     if (ss.raftState === StateType.Leader) {
       this.lessor.promote(this.cfg.electionMs);
       this.logger.info({ "local-member-id": hexId(this.id), term: this.rn.raft.term }, "became leader");
@@ -534,7 +521,6 @@ export class EtcdServer {
     }
     this.metrics.proposalsApplied.set(this.appliedIndex);
     this.metrics.proposalsCommitted.set(this.rn.raft.raftLog.committed);
-    this.metrics.dbTotalSize.set(this.backend.size());
     if (this.appliedWaiters.length > 0) {
       const ready = this.appliedWaiters.filter((w) => w.index <= this.appliedIndex);
       this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > this.appliedIndex);
@@ -600,12 +586,7 @@ export class EtcdServer {
         kv: this.kv,
         lessor: this.lessor,
         cluster: this.cluster,
-        header: (rev) => ({
-          clusterId: this.clusterId,
-          memberId: this.id,
-          revision: BigInt(rev),
-          raftTerm: BigInt(this.rn.raft.term),
-        }),
+        header: (rev) => ({ ...this.header(), revision: BigInt(rev) }),
       },
       req,
     );
@@ -900,17 +881,20 @@ export class EtcdServer {
     await this.waitSoftState((ss) => ss.raftState !== StateType.Leader, this.cfg.electionMs);
   }
 
-  private softStateWaiters: { pred: (ss: SoftState) => boolean; done: () => void }[] = [];
+  private softStateWaiters: { pred: (ss: SoftState) => boolean; done: (met: boolean) => void }[] = [];
 
-  /** Resolves when a soft state change satisfies pred, or after ms. */
-  private waitSoftState(pred: (ss: SoftState) => boolean, ms: number): Promise<void> {
+  /** Resolves true when a soft state change satisfies pred, false after ms. */
+  private waitSoftState(pred: (ss: SoftState) => boolean, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const w = { pred, done };
-      function done(): void {
-        clearTimeout(t);
-        resolve();
-      }
+      const w = {
+        pred,
+        done: (met: boolean) => {
+          clearTimeout(t);
+          this.softStateWaiters = this.softStateWaiters.filter((x) => x !== w);
+          resolve(met);
+        },
+      };
+      const t = setTimeout(() => w.done(false), ms);
       this.softStateWaiters.push(w);
     });
   }

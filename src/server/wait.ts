@@ -11,10 +11,6 @@ export class Wait<T> {
     });
   }
 
-  isRegistered(id: bigint): boolean {
-    return this.waiters.has(id);
-  }
-
   trigger(id: bigint, v: T): void {
     const w = this.waiters.get(id);
     if (w === undefined) return;
