@@ -17,6 +17,8 @@ import type { ApiLimits, ApiServer } from "./types.js";
 
 /** Bytes of backend per Snapshot message (etcd's snapshotSendBufferSize). */
 export const SNAPSHOT_CHUNK = 32 * 1024;
+/** Snapshot data is padded to a multiple of this before its SHA-256 (see snapshot()). */
+export const SNAPSHOT_ALIGN = 512;
 
 /** An RPC the member does not offer (yet): UNIMPLEMENTED with grpc-go's text for unimplemented methods. */
 export function unimplemented(method: string): EtcdError {
@@ -197,18 +199,31 @@ export class V3Rpc {
       const remaining = total !== undefined ? Math.max(0, total - sent) : last ? 0 : SNAPSHOT_CHUNK;
       return { header, remainingBytes: BigInt(remaining), blob, version: "" };
     };
-    for await (const chunk of snap) {
-      pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      pendingBytes += chunk.byteLength;
+    // Full 32 KiB messages out of `pending`; the newest one is held back.
+    function* cut(): Generator<pb.SnapshotResponse> {
       while (pendingBytes >= SNAPSHOT_CHUNK) {
         const all = Buffer.concat(pending);
-        const blob = all.subarray(0, SNAPSHOT_CHUNK);
         const rest = all.subarray(SNAPSHOT_CHUNK);
         pending = rest.length > 0 ? [rest] : [];
         pendingBytes = rest.length;
         if (held !== undefined) yield emit(held, false);
-        held = Buffer.from(blob);
+        held = Buffer.from(all.subarray(0, SNAPSHOT_CHUNK));
       }
+    }
+    let streamed = 0;
+    for await (const chunk of snap) {
+      pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      pendingBytes += chunk.byteLength;
+      streamed += chunk.byteLength;
+      yield* cut();
+    }
+    // Zero padding to a multiple of 512 bytes: etcdctl's `snapshot save` recognises the trailing SHA-256
+    // by `size % 512 == 32` (bbolt files are page-sized); readers of the backend stream stop at its end.
+    const pad = (SNAPSHOT_ALIGN - (streamed % SNAPSHOT_ALIGN)) % SNAPSHOT_ALIGN;
+    if (pad > 0) {
+      pending.push(Buffer.alloc(pad));
+      pendingBytes += pad;
+      yield* cut();
     }
     if (pendingBytes > 0) {
       if (held !== undefined) yield emit(held, false);
