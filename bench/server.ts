@@ -34,6 +34,10 @@ function arg(name: string, def: string): string {
 const SECONDS = Number(arg("seconds", "5"));
 const ETCD_BIN = arg("etcd", "/usr/bin/etcd");
 const LOAD_KEYS = Number(arg("load-keys", "100000"));
+/** kill -9 of the leader, repeated (the killed member restarts in between); the median is reported. */
+const FAILOVER_SAMPLES = Number(arg("failover-samples", "5"));
+/** `--only failover` skips the load cells. */
+const ONLY = arg("only", "");
 const KEY_SPACE = 10_000;
 const VALUE = new Uint8Array(256).fill(0x61);
 const CLK_TCK = 100;
@@ -115,6 +119,8 @@ class Cluster {
     this.dir = mkdtempSync(join(tmpdir(), `bench-${label}-`));
   }
 
+  private initialCluster = "";
+
   async start(): Promise<void> {
     for (let i = 0; i < 3; i++) {
       this.members.push({
@@ -125,41 +131,48 @@ class Cluster {
         alive: false,
       });
     }
-    const initial = this.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(",");
-    for (const m of this.members) {
-      const args = [
-        ...this.preArgs,
-        "--name",
-        m.name,
-        "--data-dir",
-        join(this.dir, m.name),
-        "--listen-client-urls",
-        `http://127.0.0.1:${m.clientPort}`,
-        "--advertise-client-urls",
-        `http://127.0.0.1:${m.clientPort}`,
-        "--listen-peer-urls",
-        `http://127.0.0.1:${m.peerPort}`,
-        "--initial-advertise-peer-urls",
-        `http://127.0.0.1:${m.peerPort}`,
-        "--initial-cluster",
-        initial,
-        "--initial-cluster-state",
-        "new",
-        "--initial-cluster-token",
-        `bench-${this.label}`,
-      ];
-      const log = openSync(join(this.dir, `${m.name}.log`), "a");
-      const p = spawn(this.cmd, args, { stdio: ["ignore", log, log] });
-      m.proc = p;
-      m.pid = p.pid ?? 0;
-      m.alive = true;
-      p.on("exit", () => {
-        m.alive = false;
-      });
-      live.add(p);
-      p.on("exit", () => live.delete(p));
-    }
-    // wait until every member reports the same leader
+    this.initialCluster = this.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(",");
+    for (const m of this.members) this.spawn(m);
+    await this.converged();
+  }
+
+  /** (Re)starts member `m`; on a restart its data dir exists and the initial-cluster flags are ignored. */
+  spawn(m: Member): void {
+    const args = [
+      ...this.preArgs,
+      "--name",
+      m.name,
+      "--data-dir",
+      join(this.dir, m.name),
+      "--listen-client-urls",
+      `http://127.0.0.1:${m.clientPort}`,
+      "--advertise-client-urls",
+      `http://127.0.0.1:${m.clientPort}`,
+      "--listen-peer-urls",
+      `http://127.0.0.1:${m.peerPort}`,
+      "--initial-advertise-peer-urls",
+      `http://127.0.0.1:${m.peerPort}`,
+      "--initial-cluster",
+      this.initialCluster,
+      "--initial-cluster-state",
+      "new",
+      "--initial-cluster-token",
+      `bench-${this.label}`,
+    ];
+    const log = openSync(join(this.dir, `${m.name}.log`), "a");
+    const p = spawn(this.cmd, args, { stdio: ["ignore", log, log] });
+    m.proc = p;
+    m.pid = p.pid ?? 0;
+    m.alive = true;
+    p.on("exit", () => {
+      m.alive = false;
+    });
+    live.add(p);
+    p.on("exit", () => live.delete(p));
+  }
+
+  /** Resolves once every member is up and reports the same leader. */
+  async converged(): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       try {
@@ -412,9 +425,57 @@ interface ClusterResult {
   rangeLinearizable64?: Cell;
   rangeSerializable64?: Cell;
   load?: { keys: number; seconds: number; rssKiB: number[]; rssMiBTotal: number };
+  /** Median of failoverSamplesMs. */
   failoverMs?: number;
-  failoverKilled?: string;
+  failoverSamplesMs?: number[];
   error?: string;
+}
+
+async function waitExit(m: Member): Promise<void> {
+  while (m.alive) await sleep(10);
+}
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(a.length / 2);
+  return a.length % 2 === 1 ? (a[mid] as number) : ((a[mid - 1] as number) + (a[mid] as number)) / 2;
+}
+
+/** Throughput, latency, CPU and memory cells. */
+async function loadCells(cluster: Cluster, res: ClusterResult): Promise<void> {
+  // fill the 10k key space so ranges hit existing keys
+  {
+    const leader = await cluster.leader();
+    const chans = kvClients(leader, 8);
+    let i = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, w) => {
+        const c = chans[w % 8] as KVClient;
+        for (;;) {
+          const k = i++;
+          if (k >= KEY_SPACE) return;
+          await putOp(() => keyCache[k] as Uint8Array)(c);
+        }
+      }),
+    );
+    for (const c of chans) c.close();
+  }
+  for (const n of [1, 16, 64, 256]) {
+    const cell = await runCell(cluster, n, putOp(randomKey), SECONDS);
+    process.stderr.write(`[${cluster.label}] put c=${n}: ${JSON.stringify(cell)}\n`);
+    res.put.push(cell);
+  }
+  res.rangeLinearizable64 = await runCell(cluster, 64, rangeOp(false), SECONDS);
+  process.stderr.write(`[${cluster.label}] range lin c=64: ${JSON.stringify(res.rangeLinearizable64)}\n`);
+  res.rangeSerializable64 = await runCell(cluster, 64, rangeOp(true), SECONDS);
+  process.stderr.write(`[${cluster.label}] range ser c=64: ${JSON.stringify(res.rangeSerializable64)}\n`);
+  const load = await loadKeys(cluster, LOAD_KEYS);
+  res.load = {
+    keys: LOAD_KEYS,
+    ...load,
+    rssMiBTotal: round(load.rssKiB.reduce((a, b) => a + b, 0) / 1024, 1),
+  };
+  process.stderr.write(`[${cluster.label}] load: ${JSON.stringify(res.load)}\n`);
 }
 
 async function benchCluster(cluster: Cluster): Promise<ClusterResult> {
@@ -422,43 +483,19 @@ async function benchCluster(cluster: Cluster): Promise<ClusterResult> {
   try {
     process.stderr.write(`[${cluster.label}] starting 3 members...\n`);
     await cluster.start();
-    // fill the 10k key space so ranges hit existing keys
-    {
-      const leader = await cluster.leader();
-      const chans = kvClients(leader, 8);
-      let i = 0;
-      await Promise.all(
-        Array.from({ length: 64 }, async (_, w) => {
-          const c = chans[w % 8] as KVClient;
-          for (;;) {
-            const k = i++;
-            if (k >= KEY_SPACE) return;
-            await putOp(() => keyCache[k] as Uint8Array)(c);
-          }
-        }),
-      );
-      for (const c of chans) c.close();
+    if (ONLY !== "failover") await loadCells(cluster, res);
+    const samples: number[] = [];
+    for (let i = 0; i < FAILOVER_SAMPLES; i++) {
+      const fo = await failover(cluster);
+      samples.push(fo.ms);
+      process.stderr.write(`[${cluster.label}] failover ${i + 1}/${FAILOVER_SAMPLES}: ${fo.ms} ms\n`);
+      const killed = cluster.members.find((m) => m.name === fo.killed) as Member;
+      await waitExit(killed);
+      cluster.spawn(killed);
+      await cluster.converged();
     }
-    for (const n of [1, 16, 64, 256]) {
-      const cell = await runCell(cluster, n, putOp(randomKey), SECONDS);
-      process.stderr.write(`[${cluster.label}] put c=${n}: ${JSON.stringify(cell)}\n`);
-      res.put.push(cell);
-    }
-    res.rangeLinearizable64 = await runCell(cluster, 64, rangeOp(false), SECONDS);
-    process.stderr.write(`[${cluster.label}] range lin c=64: ${JSON.stringify(res.rangeLinearizable64)}\n`);
-    res.rangeSerializable64 = await runCell(cluster, 64, rangeOp(true), SECONDS);
-    process.stderr.write(`[${cluster.label}] range ser c=64: ${JSON.stringify(res.rangeSerializable64)}\n`);
-    const load = await loadKeys(cluster, LOAD_KEYS);
-    res.load = {
-      keys: LOAD_KEYS,
-      ...load,
-      rssMiBTotal: round(load.rssKiB.reduce((a, b) => a + b, 0) / 1024, 1),
-    };
-    process.stderr.write(`[${cluster.label}] load: ${JSON.stringify(res.load)}\n`);
-    const fo = await failover(cluster);
-    res.failoverMs = fo.ms;
-    res.failoverKilled = fo.killed;
-    process.stderr.write(`[${cluster.label}] failover: ${fo.ms} ms\n`);
+    res.failoverSamplesMs = samples;
+    res.failoverMs = median(samples);
   } catch (e) {
     res.error = String((e as Error)?.stack ?? e);
     process.stderr.write(`[${cluster.label}] ERROR: ${res.error}\n${cluster.logTail()}\n`);
@@ -489,7 +526,12 @@ function table(ours: ClusterResult, etcd: ClusterResult): string {
   const rss = (r: ClusterResult) => (r.load ? Math.max(...r.load.rssKiB) / 1024 : undefined);
   rows.push([`max member RSS MiB after ${LOAD_KEYS} keys`, rss(ours), rss(etcd), false]);
   rows.push([`load ${LOAD_KEYS} keys, seconds (64 clients)`, ours.load?.seconds, etcd.load?.seconds, false]);
-  rows.push(["failover: kill -9 leader → next put, ms", ours.failoverMs, etcd.failoverMs, false]);
+  rows.push([
+    `failover: kill -9 leader → next put, ms (median of ${FAILOVER_SAMPLES})`,
+    ours.failoverMs,
+    etcd.failoverMs,
+    false,
+  ]);
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "n/a" : String(round(x, 3)));
   const lines = ["| metric | etcd-ts | etcd 3.4 | ratio (ours/etcd) |", "|---|---:|---:|---:|"];
   for (const [name, a, b] of rows) {

@@ -121,6 +121,7 @@ export async function startEtcd(
       },
     });
     transport.onUnreachable = (id) => s.reportUnreachable(id);
+    transport.onPeerDown = (id) => s.reportPeerDown(id);
     transport.onSnapshotStatus = (id, ok) => s.reportSnapshot(id, ok);
     transport.onProbe = (id, rtt) => s.metrics.peerRtt.observe({ To: hexId(id) }, rtt);
     await transport.start();

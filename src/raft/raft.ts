@@ -118,6 +118,14 @@ export class Raft {
   readonly electionTimeout: number;
   /** Randomized in [electionTimeout, 2 * electionTimeout) on every role change. */
   randomizedElectionTimeout = 0;
+  /**
+   * Set by leaderDown() on a follower whose host reports that nothing listens at the leader's peer
+   * URLs any more (the process is gone). While set, this node campaigns within a few ticks instead of
+   * a full randomized election timeout, and grants votes without waiting out the leader's lease.
+   * Cleared by any message from a leader and by every role change. Never set under LeaseBased reads,
+   * whose correctness rests on followers honouring the lease.
+   */
+  private leaderDownHint = false;
   readonly disableProposalForwarding: boolean;
   readonly stepDownOnRemoval: boolean;
   readonly readOnlyOption: ReadOnlyOption;
@@ -418,6 +426,7 @@ export class Raft {
     this.lead = None;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.leaderDownHint = false;
     this.resetRandomizedElectionTimeout();
     this.abortLeaderTransfer();
     this.trk.resetVotes();
@@ -485,6 +494,38 @@ export class Raft {
     this.randomizedElectionTimeout = this.electionTimeout + this.rand.intn(this.electionTimeout);
   }
 
+  /**
+   * The host learnt that leader `id` is gone (its peer URLs refuse connections). Only a hint: elections
+   * stay safe whatever it says, and a wrong hint costs at most a pre-vote round (others still in the
+   * lease ignore it).
+   */
+  leaderDown(id: NodeId): void {
+    if (this.state !== StateType.Follower || this.lead === None || this.lead !== id) return;
+    if (this.readOnlyOption !== ReadOnlyOption.Safe || this.leaderDownHint) return;
+    this.leaderDownHint = true;
+    // A few ticks of jitter keep the followers that learn it together from splitting the vote.
+    this.randomizedElectionTimeout = Math.min(
+      this.randomizedElectionTimeout,
+      this.electionElapsed + 1 + this.rand.intn(3),
+    );
+    this.logger.info("leader reported down; campaigning early", {
+      id: fmtId(this.id),
+      lead: fmtId(id),
+      term: this.term,
+      timeoutTicks: this.randomizedElectionTimeout - this.electionElapsed,
+    });
+  }
+
+  /** Called with every message from the leader: it is alive, so a leaderDown hint is void. */
+  private heardFromLeader(from: NodeId): void {
+    this.electionElapsed = 0;
+    this.lead = from;
+    if (this.leaderDownHint) {
+      this.leaderDownHint = false;
+      this.resetRandomizedElectionTimeout();
+    }
+  }
+
   pastElectionTimeout(): boolean {
     return this.electionElapsed >= this.randomizedElectionTimeout;
   }
@@ -510,6 +551,8 @@ export class Raft {
     this.electionElapsed++;
     if (this.promotable() && this.pastElectionTimeout()) {
       this.electionElapsed = 0;
+      // A leaderDown hint buys one early campaign; should it fail, the usual randomized timeout applies.
+      if (this.leaderDownHint) this.resetRandomizedElectionTimeout();
       this.step(msg({ type: MessageType.MsgHup, from: this.id }));
     }
   }
@@ -636,7 +679,11 @@ export class Raft {
     } else if (m.term > this.term) {
       if (m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote) {
         const force = isTransferCtx(m.context);
-        const inLease = this.checkQuorum && this.lead !== None && this.electionElapsed < this.electionTimeout;
+        const inLease =
+          this.checkQuorum &&
+          this.lead !== None &&
+          !this.leaderDownHint &&
+          this.electionElapsed < this.electionTimeout;
         if (!force && inLease) {
           // Within the minimum election timeout of hearing from a leader, this node neither updates
           // its term nor grants its vote: a disruptive rejoining node cannot depose a healthy leader.
@@ -1029,18 +1076,15 @@ export class Raft {
         this.send(m);
         return;
       case MessageType.MsgApp:
-        this.electionElapsed = 0;
-        this.lead = m.from;
+        this.heardFromLeader(m.from);
         this.handleAppendEntries(m);
         return;
       case MessageType.MsgHeartbeat:
-        this.electionElapsed = 0;
-        this.lead = m.from;
+        this.heardFromLeader(m.from);
         this.handleHeartbeat(m);
         return;
       case MessageType.MsgSnap:
-        this.electionElapsed = 0;
-        this.lead = m.from;
+        this.heardFromLeader(m.from);
         this.handleSnapshot(m);
         return;
       case MessageType.MsgTransferLeader:

@@ -163,6 +163,14 @@ export class RawNode {
     this.raft.step(msg({ type: MessageType.MsgUnreachable, from: id }));
   }
 
+  /**
+   * The host saw leader `id` go away (nothing listens at its peer URLs): a follower then campaigns
+   * within a few ticks instead of a randomized election timeout. See Raft.leaderDown.
+   */
+  reportLeaderDown(id: NodeId): void {
+    this.raft.leaderDown(id);
+  }
+
   reportSnapshot(id: NodeId, ok: boolean): void {
     this.raft.step(msg({ type: MessageType.MsgSnapStatus, from: id, reject: !ok }));
   }

@@ -316,7 +316,7 @@ export class EtcdServer {
     const data = InternalRaftRequest.encode(full).finish();
     if (data.length > this.cfg.maxRequestBytes) throw ErrGRPCRequestTooLarge();
     const deadline = performance.now() + this.reqTimeoutMs;
-    const result = this.wait.register(id);
+    const result = this.wait.register(id, this.rn.raft.term);
     // The waiter may be failed (timeout) while this call still waits for a leader: never unhandled.
     result.catch(() => {});
     const timer = setTimeout(() => this.wait.fail(id, ErrGRPCTimeout()), this.reqTimeoutMs);
@@ -378,6 +378,14 @@ export class EtcdServer {
       this.startReadRound();
     }, this.reqTimeoutMs);
     timer.unref();
+  }
+
+  private restartReadRound(): void {
+    const r = this.readInFlight;
+    if (r === undefined) return;
+    this.readInFlight = undefined;
+    this.readWaiters = [...r.waiters, ...this.readWaiters];
+    this.startReadRound();
   }
 
   private onReadStates(states: ReadState[]): void {
@@ -460,6 +468,12 @@ export class EtcdServer {
     this.loop.kick();
   }
 
+  /** Peer `id`'s process is gone (its URLs refuse connections); if it led, campaign early. */
+  reportPeerDown(id: NodeId): void {
+    this.rn.reportLeaderDown(id);
+    this.loop.kick();
+  }
+
   reportSnapshot(id: NodeId, ok: boolean): void {
     this.rn.reportSnapshot(id, ok);
     this.loop.kick();
@@ -469,7 +483,12 @@ export class EtcdServer {
     for (const w of [...this.softStateWaiters]) if (w.pred(ss)) w.done(true);
     this.metrics.hasLeader.set(ss.lead !== 0n ? 1 : 0);
     this.metrics.isLeader.set(ss.raftState === StateType.Leader ? 1 : 0);
-    if (ss.lead !== 0n && ss.lead !== this.lastLeader) this.metrics.leaderChanges.inc();
+    if (ss.lead !== 0n && ss.lead !== this.lastLeader) {
+      this.metrics.leaderChanges.inc();
+      // A read index request in flight to the previous leader may be lost with it; reads are safe to
+      // ask again, so ask the new leader rather than wait for the timeout.
+      this.restartReadRound();
+    }
     this.lastLeader = ss.lead;
     if (ss.raftState === StateType.Leader) {
       this.lessor.promote(this.cfg.electionMs);
@@ -513,6 +532,12 @@ export class EtcdServer {
   private applyEntries(ents: Entry[]): void {
     for (const e of ents) {
       if (e.index <= this.appliedIndex && e.type !== EntryType.ConfChange) continue;
+      if (e.term > this.appliedTerm) {
+        // A new leader's log is authoritative from its first entry on: a proposal made in an earlier
+        // term that is not applied by now was lost with its leader (or, rarely, re-forwarded and still
+        // to come). Answer at once with etcd's indeterminate error rather than at the request timeout.
+        this.wait.failBefore(e.term, ErrGRPCTimeoutDueToLeaderFail);
+      }
       if (e.type === EntryType.ConfChange) this.applyConfChange(e);
       else if (e.data.length > 0 && e.index > this.kv.consistentIndex()) this.applyRequest(e);
       if (e.index > this.kv.consistentIndex()) this.kv.setConsistentIndex(e.index, e.term);

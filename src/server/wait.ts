@@ -1,13 +1,16 @@
-// Waiters for proposals: a request registers its ID before proposing; applying the entry with that ID
-// resolves it with the apply result. Unknown IDs (proposed by another member, or a waiter that already
-// timed out) are ignored.
+// Waiters for proposals: a request registers its ID (and the Raft term it was proposed in) before
+// proposing; applying the entry with that ID resolves it with the apply result. Unknown IDs (proposed by
+// another member, or a waiter that already failed) are ignored.
 
 export class Wait<T> {
-  private readonly waiters = new Map<bigint, { resolve: (v: T) => void; reject: (e: unknown) => void }>();
+  private readonly waiters = new Map<
+    bigint,
+    { term: number; resolve: (v: T) => void; reject: (e: unknown) => void }
+  >();
 
-  register(id: bigint): Promise<T> {
+  register(id: bigint, term = 0): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.waiters.set(id, { resolve, reject });
+      this.waiters.set(id, { term, resolve, reject });
     });
   }
 
@@ -23,6 +26,11 @@ export class Wait<T> {
     if (w === undefined) return;
     this.waiters.delete(id);
     w.reject(e);
+  }
+
+  /** Fails every waiter registered in a term before `term`. */
+  failBefore(term: number, e: () => unknown): void {
+    for (const [id, w] of [...this.waiters]) if (w.term < term) this.fail(id, e());
   }
 
   failAll(e: unknown): void {

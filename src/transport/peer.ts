@@ -62,6 +62,8 @@ export interface PeerContext {
   /** Request headers for a request to `to`. */
   headers(to: bigint): Record<string, string>;
   reportUnreachable(id: bigint): void;
+  /** Every peer URL of `id` refused a connection since its stream was last up: its process is gone. */
+  reportDown(id: bigint): void;
   /** `by` answered 410: this member was removed. */
   reportRemoved(by: bigint): void;
   reportProbe(id: bigint, rttSeconds: number): void;
@@ -103,6 +105,9 @@ export class Peer {
   private dropWarned = false;
   /** A dial failure was logged at warn level since the last success (later ones go to debug). */
   private dialWarned = false;
+  /** Consecutive dials refused (ECONNREFUSED) since the stream was last up; reportDown once per outage. */
+  private refusedStreak = 0;
+  private downReported = false;
 
   private probeTimer: NodeJS.Timeout | undefined;
   private probing: ClientRequest | undefined;
@@ -335,6 +340,8 @@ export class Peer {
     this.activeSince = Date.now();
     this.backoff.reset();
     this.failedInRound = 0;
+    this.refusedStreak = 0;
+    this.downReported = false;
     this.dropWarned = false;
     this.dialWarned = false;
     const now = performance.now();
@@ -408,6 +415,7 @@ export class Peer {
     if (conn.refusing && !logged) return;
     const wasActive = this.state === "active";
     this.teardown(conn);
+    this.noteRefusal(err);
     if (!logged) {
       const fields = {
         "local-member-id": idToHex(this.ctx.memberId),
@@ -422,6 +430,19 @@ export class Peer {
     this.dialWarned = true;
     this.counters.errors++;
     this.retry(wasActive);
+  }
+
+  /** A refused connection means nothing listens at that URL: once all of them refuse, the peer is down. */
+  private noteRefusal(err: Error): void {
+    if ((err as NodeJS.ErrnoException).code !== "ECONNREFUSED") {
+      this.refusedStreak = 0;
+      return;
+    }
+    this.refusedStreak++;
+    if (this.refusedStreak >= this.urls.length && !this.downReported) {
+      this.downReported = true;
+      this.ctx.reportDown(this.id);
+    }
   }
 
   private failDial(url: URL, err: Error): void {
@@ -445,7 +466,12 @@ export class Peer {
     this.urlIndex = (this.urlIndex + 1) % this.urls.length;
     this.failedInRound++;
     let delay = 0;
-    if (this.failedInRound >= this.urls.length) {
+    if (wasActive) {
+      // A stream that was up broke: redial at once (a restarted peer is back sooner, and a refused
+      // dial tells Raft at once that the peer's process is gone); backoff applies from then on.
+      this.failedInRound = 0;
+      this.backoff.reset();
+    } else if (this.failedInRound >= this.urls.length) {
       this.failedInRound = 0;
       delay = this.backoff.next();
     }

@@ -95,6 +95,11 @@ export class PeerTransport {
   readonly memberId: bigint;
   /** A dropped send or a broken stream: Raft should treat the peer as unreachable (MsgUnreachable). */
   onUnreachable: (id: bigint) => void = () => {};
+  /**
+   * Every peer URL of `id` refused connections after its stream had been up: its process is gone (not
+   * merely slow or partitioned). Raft may elect a new leader early (RawNode.reportLeaderDown).
+   */
+  onPeerDown: (id: bigint) => void = () => {};
   /** Outcome of a sendSnapshot (raft's ReportSnapshot). */
   onSnapshotStatus: (id: bigint, ok: boolean) => void = () => {};
   /** A peer answered 410: this member was removed from the cluster. Called once. */
@@ -162,6 +167,10 @@ export class PeerTransport {
       clusterId: () => this.clusterIdValue,
       headers: (to) => this.requestHeaders(to),
       reportUnreachable: (id) => this.reportUnreachable(id),
+      reportDown: (id) =>
+        queueMicrotask(() => {
+          if (this.state !== "closed") this.onPeerDown(id);
+        }),
       reportRemoved: (by) => this.reportRemoved(by),
       reportProbe: (id, rtt) => this.onProbe(id, rtt),
     };

@@ -113,8 +113,13 @@ describe("message streams", () => {
     const firstActive = a.t.activeSince(32n)!;
 
     const port = new URL(b.url).port;
+    const down: bigint[] = [];
+    a.t.onPeerDown = (id) => down.push(id);
     await b.t.close();
     await until(() => a.t.activeSince(32n) === undefined, "stream seen down");
+    // Nothing listens at b's URL any more: a is told once that b's process is gone.
+    await until(() => down.length === 1, "peer reported down");
+    assert.deepEqual(down, [32n]);
     await until(() => a.unreachable.includes(32n), "peer reported unreachable");
     await until(() => a.t.peerStats(32n)!.errors >= 2, "failed redials");
     // While down, a send is dropped at once (or queued during a redial), never buffered without bound.
@@ -125,6 +130,7 @@ describe("message streams", () => {
 
     const b2 = await node(32n, { listenUrls: [new URL(`http://127.0.0.1:${port}`)] });
     await until(() => a.t.activeSince(32n) !== undefined, "reconnected");
+    assert.equal(down.length, 1, "reported once per outage");
     assert.ok(a.t.activeSince(32n)! >= firstActive);
     a.t.send([app(31n, 32n, 3)]);
     await until(() => b2.received.length === 1, "message after restart");

@@ -16,6 +16,7 @@
 //   campaign ID..  tick ID.. [n=K]  tick-election ID..  tick-heartbeat ID..
 //   propose ID data   propose-conf-change ID [transition=auto|implicit|explicit] v2 l3 r4 u5
 //   transfer-leadership from=A to=B   read-index ID ctx   report-unreachable A B
+//   report-leader-down A L   (A's host saw leader L's peer URLs refuse connections)
 //   report-snapshot A B [ok=true|false]   set-randomized-election-timeout ID timeout=T
 // Ready and network
 //   process-ready ID..   deliver-msgs [type=MsgApp] [from=ID] [drop=(..)] ID..   stabilize [ID..]
@@ -375,6 +376,12 @@ const reportUnreachable: Handler = (env, cmd) => {
   env.node(a!).rn.reportUnreachable(b!);
 };
 
+const reportLeaderDown: Handler = (env, cmd) => {
+  checkArgs(cmd, []);
+  const [a, b] = posIds(cmd, 2);
+  env.node(a!).rn.reportLeaderDown(b!);
+};
+
 const reportSnapshot: Handler = (env, cmd) => {
   checkArgs(cmd, ["ok"]);
   const [a, b] = posIds(cmd, 2);
@@ -517,6 +524,7 @@ export const handlers: Record<string, Handler> = {
   "read-index": readIndex,
   "report-unreachable": reportUnreachable,
   "report-snapshot": reportSnapshot,
+  "report-leader-down": reportLeaderDown,
   restart,
   "set-log": setLog,
   isolate,
