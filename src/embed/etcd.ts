@@ -132,6 +132,7 @@ export async function startEtcd(
     listeners = await clientListeners(server, cfg.listenClientUrls);
   } catch (e) {
     await server.stop();
+    server.discardDataDir();
     throw e;
   }
   logger.info(

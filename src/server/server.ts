@@ -60,6 +60,7 @@ import {
   memberDirs,
   type OpenedRaftStorage,
   openRaftStorage,
+  type WalMetadata,
   walExists,
 } from "./raft_storage.js";
 import { Wait } from "./wait.js";
@@ -119,6 +120,8 @@ export class EtcdServer {
     | undefined;
   private appliedWaiters: { index: number; resolve: () => void }[] = [];
   private stopped = false;
+  /** This process created the data dir (a first start): discardDataDir() may remove it. */
+  private freshStart = false;
   private lastLeader = 0n;
   readonly reqTimeoutMs: number;
   readonly metrics = new ServerMetrics(() => (this.backend.isClosed ? 0 : this.backend.size()));
@@ -258,15 +261,13 @@ export class EtcdServer {
       );
     }
     const s = new EtcdServer(cfg, logger, rs);
+    s.freshStart = fresh;
     try {
+      if (!fresh) checkDataDirOwner(cfg, rs.metadata, s.cluster);
       s.transport = await transport(s);
     } catch (e) {
       await s.closeStorage();
-      // A first start that failed (e.g. a port in use) leaves no half-initialised data dir behind.
-      if (fresh) {
-        rmSync(dirs.memberDir, { recursive: true, force: true });
-        if (cfg.walDir !== "") rmSync(dirs.walDir, { recursive: true, force: true });
-      }
+      if (fresh) s.discardDataDir();
       throw e;
     }
     for (const m of s.cluster.members.values()) if (m.id !== s.id) s.transport.addPeer(m.id, m.peerUrls);
@@ -274,6 +275,17 @@ export class EtcdServer {
     s.loop.kick();
     void s.publish();
     return s;
+  }
+
+  /**
+   * A first start that failed (e.g. a port in use) leaves no half-initialised data dir behind: the
+   * next attempt bootstraps afresh. Only for a stopped member created by this process.
+   */
+  discardDataDir(): void {
+    if (!this.freshStart) return;
+    const dirs = memberDirs(this.cfg.dataDir, this.cfg.walDir);
+    rmSync(dirs.memberDir, { recursive: true, force: true });
+    if (this.cfg.walDir !== "") rmSync(dirs.walDir, { recursive: true, force: true });
   }
 
   // ---- identity and status -------------------------------------------------------------------
@@ -950,4 +962,30 @@ export class EtcdServer {
     this.backend.close();
     await this.rs.wal.close();
   }
+}
+
+/**
+ * A restart with `--initial-cluster-state new` ignores the bootstrap flags (as etcd does), unless they
+ * name a different member of a different cluster than the data dir holds, under a different name:
+ * then the data dir is another member's (a copied or mistyped path), and serving it would make this
+ * process impersonate that member.
+ */
+function checkDataDirOwner(cfg: ServerConfig, md: WalMetadata, cluster: RaftCluster): void {
+  if (cfg.initialClusterState !== "new") return;
+  const self = cfg.initialCluster.find((m) => m.name === cfg.name);
+  if (self === undefined) return;
+  const flagId = computeMemberId(self.peerUrls, cfg.initialClusterToken);
+  const flagCid = computeClusterId(
+    cfg.initialCluster.map((m) => computeMemberId(m.peerUrls, cfg.initialClusterToken)),
+  );
+  const storedName = cluster.members.get(md.nodeId)?.name ?? "";
+  if (flagId === md.nodeId || flagCid === md.clusterId || storedName === "" || storedName === cfg.name) {
+    return;
+  }
+  throw new Error(
+    `data dir ${cfg.dataDir} belongs to member ${storedName} (${hexId(md.nodeId)}) of cluster ` +
+      `${hexId(md.clusterId)}, not to member ${cfg.name} (${hexId(flagId)}) of the cluster ` +
+      `--initial-cluster describes (${hexId(flagCid)}); start ${cfg.name} with its own data dir, ` +
+      "or an empty one to bootstrap it",
+  );
 }
