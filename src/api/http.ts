@@ -64,6 +64,8 @@ function allowGet(req: IncomingMessage, res: ServerResponse): boolean {
 // ---- /health, /livez, /readyz ---------------------------------------------------------------------------
 
 async function activeAlarms(rpc: V3Rpc): Promise<pb.AlarmMember[]> {
+  // etcd's health checks read the member's own alarm store: they must answer without a leader.
+  if (rpc.server.activeAlarms !== undefined) return rpc.server.activeAlarms();
   const r = await rpc.server.alarm({
     action: AlarmRequest_AlarmAction.GET,
     memberID: 0n,

@@ -48,8 +48,10 @@ export interface ApiServer {
   status(): Promise<pb.StatusResponse>;
   hashKV(r: pb.HashKVRequest): Promise<pb.HashKVResponse>;
   hash(): Promise<pb.HashResponse>;
-  /** Also read (action GET) by /health and /readyz for active alarms. */
+  /** Also read (action GET) by /health and /readyz for active alarms, unless activeAlarms is there. */
   alarm(r: pb.AlarmRequest): Promise<pb.AlarmResponse>;
+  /** The alarms this member has applied, read locally without a Raft round (etcd's Alarms()). */
+  activeAlarms?(): pb.AlarmMember[];
   defragment(): Promise<pb.DefragmentResponse>;
   /**
    * The backend as a byte stream (sent in 32 KiB messages followed by its SHA-256, as etcd). If the

@@ -4,8 +4,10 @@
 
 import type { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
+import { AlarmRequest_AlarmAction, AlarmType } from "../api/gen/etcdserverpb/rpc.js";
 import type { Lessor } from "../lease/index.js";
 import type { KVStore } from "../mvcc/index.js";
+import type { AlarmStore } from "./alarms.js";
 import {
   compactionRequestFromPb,
   deleteRangeRequestFromPb,
@@ -17,13 +19,17 @@ import {
   txnRequestFromPb,
   txnResponseToPb,
 } from "./convert.js";
-import { toEtcdError } from "./errors.js";
+import { ErrGRPCCorrupt, ErrGRPCNoSpace, toEtcdError } from "./errors.js";
 import type { RaftCluster } from "./membership.js";
+import { type QuotaRequest, quotaCost } from "./quota.js";
 
 export interface ApplyContext {
   kv: KVStore;
   lessor: Lessor;
   cluster: RaftCluster;
+  alarms: AlarmStore;
+  /** This member's backend quota, checked as requests apply (etcd's quotaApplierV3). */
+  quota?: { available(req: QuotaRequest): boolean };
   /** Completes a header with this member's IDs and term. */
   header(rev: number): pb.ResponseHeader;
 }
@@ -36,7 +42,68 @@ export function applyRequest(ctx: ApplyContext, req: InternalRaftRequest): unkno
   }
 }
 
+/**
+ * Active alarms restrict what applies, on every member alike (the alarm set is replicated state):
+ * CORRUPT refuses every key-space and lease request (etcd's applierV3Corrupt); NOSPACE refuses what would
+ * grow the database: puts, txns containing puts, lease grants (etcd's applierV3Capped). Deletes,
+ * compaction, lease revokes and alarm changes still apply, so an operator can free space.
+ */
+function checkAlarms(ctx: ApplyContext, req: InternalRaftRequest): void {
+  const a = ctx.alarms;
+  if (
+    a.has(AlarmType.CORRUPT) &&
+    (req.put ??
+      req.deleteRange ??
+      req.txn ??
+      req.range ??
+      req.compaction ??
+      req.leaseGrant ??
+      req.leaseRevoke) !== undefined
+  ) {
+    throw ErrGRPCCorrupt();
+  }
+  if (
+    a.has(AlarmType.NOSPACE) &&
+    (req.put !== undefined ||
+      req.leaseGrant !== undefined ||
+      (req.txn !== undefined && quotaCost({ txn: req.txn }) > 0))
+  ) {
+    throw ErrGRPCNoSpace();
+  }
+}
+
+/** etcd's applierV3backend.Alarm. */
+function applyAlarm(ctx: ApplyContext, r: pb.AlarmRequest): pb.AlarmResponse {
+  const resp: pb.AlarmResponse = { header: ctx.header(ctx.kv.rev()), alarms: [] };
+  switch (r.action) {
+    case AlarmRequest_AlarmAction.GET:
+      resp.alarms = ctx.alarms.get(r.alarm);
+      break;
+    case AlarmRequest_AlarmAction.ACTIVATE:
+      if (r.alarm !== AlarmType.NONE) resp.alarms.push(ctx.alarms.activate(r.memberID, r.alarm));
+      break;
+    case AlarmRequest_AlarmAction.DEACTIVATE: {
+      const m = ctx.alarms.deactivate(r.memberID, r.alarm);
+      if (m !== undefined) resp.alarms.push(m);
+      break;
+    }
+  }
+  return resp;
+}
+
 function applyOne(ctx: ApplyContext, req: InternalRaftRequest): unknown {
+  checkAlarms(ctx, req);
+  if (req.alarm !== undefined) return applyAlarm(ctx, req.alarm);
+  // Whether the request fits this member's quota is judged before it applies; it applies either way
+  // (the key space must stay identical on every member) but the proposer is told "no space" and the
+  // member raises the alarm.
+  const fits = ctx.quota === undefined || ctx.quota.available(req);
+  const resp = applyKv(ctx, req);
+  if (!fits) throw ErrGRPCNoSpace();
+  return resp;
+}
+
+function applyKv(ctx: ApplyContext, req: InternalRaftRequest): unknown {
   const { kv } = ctx;
   if (req.put !== undefined) {
     const r = putResponseToPb(kv.put(putRequestFromPb(req.put)));

@@ -11,6 +11,7 @@ import { renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
+import { AlarmRequest_AlarmAction, AlarmType } from "../api/gen/etcdserverpb/rpc.js";
 import { Backend } from "../backend/index.js";
 import { Lessor } from "../lease/index.js";
 import { KVStore } from "../mvcc/index.js";
@@ -28,6 +29,7 @@ import {
   type NodeId,
   type Snapshot,
 } from "../raft/types.js";
+import { AlarmStore, alarmMemberString } from "./alarms.js";
 import { applyRequest } from "./apply.js";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "./config.js";
 import {
@@ -43,6 +45,7 @@ import {
   ErrGRPCBadLeaderTransferee,
   ErrGRPCLeaseNotFound,
   ErrGRPCNoLeader,
+  ErrGRPCNoSpace,
   ErrGRPCNotLeader,
   ErrGRPCRequestTooLarge,
   ErrGRPCStopped,
@@ -54,6 +57,7 @@ import {
 import { computeClusterId, computeMemberId, hexId, RequestIdGenerator, urlString } from "./ids.js";
 import { decodeMemberContext, type Member, RaftCluster } from "./membership.js";
 import { ServerMetrics } from "./metrics.js";
+import { BackendQuota } from "./quota.js";
 import { RaftLoop } from "./raft_loop.js";
 import {
   createRaftStorage,
@@ -125,6 +129,9 @@ export class EtcdServer {
   private lastLeader = 0n;
   readonly reqTimeoutMs: number;
   readonly metrics = new ServerMetrics(() => (this.backend.isClosed ? 0 : this.backend.size()));
+  /** Active alarms (replicated state, kept in the backend's alarm bucket). */
+  alarms: AlarmStore;
+  readonly quota: BackendQuota;
 
   private constructor(
     readonly cfg: ServerConfig,
@@ -140,7 +147,18 @@ export class EtcdServer {
     this.kv = st.kv;
     this.watchable = st.watchable;
     this.cluster = st.cluster;
+    this.alarms = st.alarms;
     this.reqIds = new RequestIdGenerator(this.id, Date.now());
+    this.quota = new BackendQuota({
+      quotaBackendBytes: cfg.quotaBackendBytes,
+      size: () => this.backend.size(),
+      raiseAlarm: () =>
+        this.propose({
+          alarm: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: this.id, alarm: AlarmType.NOSPACE },
+        }),
+      registry: this.metrics.registry,
+      logger,
+    });
     this.reqTimeoutMs = 5000 + 2 * cfg.electionMs;
 
     const hs = rs.hardState;
@@ -208,7 +226,8 @@ export class EtcdServer {
     const cluster = new RaftCluster(backend);
     cluster.recover();
     cluster.clusterId = this.clusterId;
-    return { backend, lessor, kv, watchable, cluster };
+    const alarms = new AlarmStore(backend, this.logger);
+    return { backend, lessor, kv, watchable, cluster, alarms };
   }
 
   /** Starts a member from its configuration: a new member of a static cluster, or a restart. */
@@ -531,6 +550,7 @@ export class EtcdServer {
     this.kv = st.kv;
     this.watchable = st.watchable;
     this.cluster = st.cluster;
+    this.alarms = st.alarms;
     this.lessor.start();
     for (const m of this.cluster.members.values()) {
       if (m.id !== this.id) this.transport?.addPeer(m.id, m.peerUrls);
@@ -614,6 +634,12 @@ export class EtcdServer {
     } catch (err) {
       result = { ok: false, err };
     }
+    if (!result.ok && ErrGRPCNoSpace.matches(result.err) && !this.alarms.has(AlarmType.NOSPACE)) {
+      // Past the quota when applied: raise the alarm first, then answer (as etcd).
+      const r = result;
+      setImmediate(() => void this.quota.raiseAlarmFromApply().finally(() => this.wait.trigger(id, r)));
+      return;
+    }
     this.wait.trigger(id, result);
   }
 
@@ -623,6 +649,8 @@ export class EtcdServer {
         kv: this.kv,
         lessor: this.lessor,
         cluster: this.cluster,
+        alarms: this.alarms,
+        quota: this.quota,
         header: (rev) => ({ ...this.header(), revision: BigInt(rev) }),
       },
       req,
@@ -674,6 +702,7 @@ export class EtcdServer {
 
   async put(r: pb.PutRequest): Promise<pb.PutResponse> {
     checkPutRequest(r);
+    await this.quota.check({ put: r });
     return (await this.propose({ put: r })) as pb.PutResponse;
   }
 
@@ -684,6 +713,7 @@ export class EtcdServer {
 
   async txn(r: pb.TxnRequest): Promise<pb.TxnResponse> {
     checkTxnRequest(r, this.cfg.maxTxnOps);
+    await this.quota.check({ txn: r });
     return (await this.propose({ txn: r })) as pb.TxnResponse;
   }
 
@@ -695,6 +725,7 @@ export class EtcdServer {
 
   async leaseGrant(r: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
     // The proposer picks the ID so every member grants the same one (int64, never 0).
+    await this.quota.check({ leaseGrant: r });
     const ID = r.ID !== 0n ? r.ID : this.reqIds.next() & 0x7fffffffffffffffn;
     return (await this.propose({ leaseGrant: { ID, TTL: r.TTL } })) as pb.LeaseGrantResponse;
   }
@@ -796,7 +827,7 @@ export class EtcdServer {
       raftIndex: BigInt(this.rn.raft.raftLog.committed),
       raftTerm: BigInt(this.rn.raft.term),
       raftAppliedIndex: BigInt(this.appliedIndex),
-      errors: [],
+      errors: this.alarms.get().map(alarmMemberString),
       dbSizeInUse: BigInt(this.backend.sizeInUse()),
       isLearner: this.rn.raft.isLearner,
       storageVersion: "",
@@ -835,10 +866,14 @@ export class EtcdServer {
     return this.backend.snapshot();
   }
 
+  /** Maintenance.Alarm: every action, GET included, goes through Raft (as etcd). */
   async alarm(r: pb.AlarmRequest): Promise<pb.AlarmResponse> {
-    // Alarms (NOSPACE, CORRUPT) come with quotas and corruption checks; none is ever raised yet.
-    void r;
-    return { header: this.header(), alarms: [] };
+    return (await this.propose({ alarm: r })) as pb.AlarmResponse;
+  }
+
+  /** The active alarms as this member has applied them (no Raft round: /health reads these). */
+  activeAlarms(): pb.AlarmMember[] {
+    return this.alarms.get();
   }
 
   versions(): { server: string; cluster: string | undefined } {
