@@ -1,3 +1,6 @@
-// Placeholder until the server, client and offline-tool issues land: exits with a clear message.
-console.error("etcdutl: not implemented yet in etcd-ts (the Raft core is being built first)");
-process.exit(1);
+// bin/etcdutl: etcd's offline administration tool (snapshot status/restore, backup, defrag, hashkv,
+// version) for the files of a member that is not running.
+
+import { etcdutlMain } from "./etcdutl/index.js";
+
+process.exitCode = await etcdutlMain(process.argv.slice(2));

@@ -4,7 +4,7 @@
 
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { encodeConfChange } from "../raft/codec.js";
+import { decodeConfChange, encodeConfChange } from "../raft/codec.js";
 import { MemoryStorage } from "../raft/storage.js";
 import {
   ConfChangeTransition,
@@ -40,13 +40,13 @@ export interface WalMetadata {
   clusterId: bigint;
 }
 
-function encodeMetadata(md: WalMetadata): Uint8Array {
+export function encodeMetadata(md: WalMetadata): Uint8Array {
   return Buffer.from(
     JSON.stringify({ nodeId: md.nodeId.toString(16), clusterId: md.clusterId.toString(16) }),
   );
 }
 
-function decodeMetadata(b: Uint8Array): WalMetadata {
+export function decodeMetadata(b: Uint8Array): WalMetadata {
   const o = JSON.parse(Buffer.from(b).toString("utf8")) as { nodeId: string; clusterId: string };
   return { nodeId: BigInt(`0x${o.nodeId}`), clusterId: BigInt(`0x${o.clusterId}`) };
 }
@@ -115,8 +115,14 @@ export async function createJoiningRaftStorage(
   };
 }
 
-/** Opens an existing member's WAL from its newest valid snapshot and replays it into memory. */
-export async function openRaftStorage(dirs: MemberDirs): Promise<OpenedRaftStorage> {
+/**
+ * Opens an existing member's WAL from its newest valid snapshot and replays it into memory. With
+ * `forceNewCluster` the member becomes the only voter of a one-member cluster (forceNewCluster below).
+ */
+export async function openRaftStorage(
+  dirs: MemberDirs,
+  opts: { forceNewCluster?: boolean } = {},
+): Promise<OpenedRaftStorage> {
   if (!existsSync(dirs.snapDir)) mkdirSync(dirs.snapDir, { recursive: true });
   const snapshotter = new Snapshotter(dirs.snapDir);
   const walSnaps = await WAL.validSnapshotEntries(dirs.walDir);
@@ -125,10 +131,69 @@ export async function openRaftStorage(dirs: MemberDirs): Promise<OpenedRaftStora
     ? { index: snapshot.metadata.index, term: snapshot.metadata.term }
     : { index: 0, term: 0 };
   const wal = await WAL.open(dirs.walDir, at);
-  const { metadata, hardState, entries } = wal.readAll();
+  let { metadata, hardState, entries } = wal.readAll();
+  const md = decodeMetadata(metadata);
+  if (opts.forceNewCluster) {
+    ({ hardState, entries } = await forceNewCluster(wal, md.nodeId, snapshot, hardState, entries));
+  }
   const storage = new MemoryStorage();
   if (snapshot) storage.applySnapshot(snapshot);
   storage.setHardState(hardState);
   storage.append(entries);
-  return { wal, snapshotter, storage, metadata: decodeMetadata(metadata), snapshot, hardState };
+  return { wal, snapshotter, storage, metadata: md, snapshot, hardState };
+}
+
+/**
+ * --force-new-cluster (etcd's restartAsStandaloneNode): uncommitted entries are dropped, then conf
+ * changes are appended after the commit index that add this member (unless it is a member already) and
+ * remove every other member known from the snapshot and the log, and the commit index moves to the last
+ * of them. They are written to the WAL with that commit index, so they stay committed across restarts;
+ * the server applies them on start like any committed entry, leaving this member the only voter. The
+ * cluster ID stays; a member added here gets etcd's placeholder peer URL until updated.
+ */
+async function forceNewCluster(
+  wal: WAL,
+  self: bigint,
+  snapshot: Snapshot | undefined,
+  hardState: HardState,
+  entries: Entry[],
+): Promise<{ hardState: HardState; entries: Entry[] }> {
+  const kept = entries.filter((e) => e.index <= hardState.commit);
+  const ids = new Set<bigint>([
+    ...(snapshot?.metadata.confState.voters ?? []),
+    ...(snapshot?.metadata.confState.learners ?? []),
+  ]);
+  for (const e of kept) {
+    if (e.type !== EntryType.ConfChange) continue;
+    for (const ch of decodeConfChange(e.data).changes) {
+      if (ch.type === ConfChangeType.AddNode || ch.type === ConfChangeType.AddLearnerNode) ids.add(ch.nodeId);
+      else if (ch.type === ConfChangeType.RemoveNode) ids.delete(ch.nodeId);
+    }
+  }
+  const term = hardState.term;
+  let index = hardState.commit;
+  const conf = (type: ConfChangeType, nodeId: bigint, context: Uint8Array): Entry => ({
+    term,
+    index: ++index,
+    type: EntryType.ConfChange,
+    data: encodeConfChange({ transition: ConfChangeTransition.Auto, changes: [{ type, nodeId }], context }),
+  });
+  const added: Entry[] = [];
+  // Self first: the set of voters must never become empty.
+  if (!ids.has(self)) {
+    const m: Member = {
+      id: self,
+      name: "",
+      peerUrls: ["http://localhost:2380"],
+      clientUrls: [],
+      isLearner: false,
+    };
+    added.push(conf(ConfChangeType.AddNode, self, encodeMemberContext(m)));
+  }
+  for (const id of [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (id !== self) added.push(conf(ConfChangeType.RemoveNode, id, new Uint8Array(0)));
+  }
+  const hs: HardState = { ...hardState, commit: index };
+  await wal.save(hs, added, true);
+  return { hardState: hs, entries: [...kept, ...added] };
 }
