@@ -246,7 +246,7 @@ export class EtcdServer {
           "ignoring --initial-cluster-state and --initial-cluster: the member has a data directory",
         );
       }
-      rs = await openRaftStorage(dirs);
+      rs = await openRaftStorage(dirs, { forceNewCluster: cfg.forceNewCluster });
       logger.info(
         {
           "local-member-id": hexId(rs.metadata.nodeId),
@@ -1006,7 +1006,8 @@ export class EtcdServer {
  * process impersonate that member.
  */
 function checkDataDirOwner(cfg: ServerConfig, md: WalMetadata, cluster: RaftCluster): void {
-  if (cfg.initialClusterState !== "new") return;
+  // --force-new-cluster starts whatever member the data dir holds (a backup has placeholder IDs).
+  if (cfg.initialClusterState !== "new" || cfg.forceNewCluster) return;
   const self = cfg.initialCluster.find((m) => m.name === cfg.name);
   if (self === undefined) return;
   const flagId = computeMemberId(self.peerUrls, cfg.initialClusterToken);

@@ -10,9 +10,10 @@
 // only voter of a one-member cluster.
 //
 // The source member may be running (the WAL lock is not taken; LMDB lets another process read a
-// consistent copy). Its backend is copied first and its WAL after, then checked to join up: the WAL
-// must hold every entry the copied backend applied (and start no later than it). A member that takes a
-// raft snapshot and drops WAL segments between the two copies fails that check, and the copy is retried.
+// consistent copy). Its backend is copied first and its WAL after, and read from a position at or
+// below the backend's consistent index, so the two join up: the WAL starts no later than the backend
+// and holds every entry the backend applied. Should they not (the member purged the WAL segments
+// needed between the two copies), the copy is taken again.
 
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,7 +32,7 @@ import {
 import { RequestIdGenerator } from "../../server/ids.js";
 import type { Member } from "../../server/membership.js";
 import { decodeMetadata, encodeMetadata, memberDirs } from "../../server/raft_storage.js";
-import { Snapshotter, WAL } from "../../wal/index.js";
+import { Snapshotter, snapName, WAL, type WALPosition } from "../../wal/index.js";
 import { consistentIndexOf, replaceMembership, setConsistentIndex } from "./backend_edit.js";
 import { copyDirFiles } from "./copy_files.js";
 import { EtcdutlError, goFsError } from "./errors.js";
@@ -58,6 +59,8 @@ export const BACKUP_PEER_URL = "http://use-flag--force-new-cluster:2080";
 
 /** What was read from the source member, consistent with each other. */
 interface SourceState {
+  /** The WAL position read from: entries follow it. */
+  at: WALPosition;
   snapshot: Snapshot | undefined;
   hardState: HardState;
   entries: Entry[];
@@ -72,8 +75,18 @@ function isNonEmptyDir(path: string): boolean {
   }
 }
 
-/** Reads a copy of the member's WAL and snapshots (taken now) from `tmp`. */
-async function readWalCopy(srcWal: string, srcSnap: string, tmp: string): Promise<SourceState> {
+/**
+ * Copies the member's WAL and snapshot files into `tmp` and reads the WAL from its newest snapshot
+ * position at or below `upTo` (the copied backend's consistent index), so the entries read reach back
+ * to what that backend holds even when the member took a newer raft snapshot meanwhile (older markers
+ * stay in the WAL until its segments are purged). Without `upTo`, from the newest position.
+ */
+async function readWalCopy(
+  srcWal: string,
+  srcSnap: string,
+  tmp: string,
+  upTo: number | undefined,
+): Promise<SourceState> {
   const walCopy = join(tmp, "wal");
   const snapCopy = join(tmp, "snap");
   rmSync(walCopy, { recursive: true, force: true });
@@ -82,17 +95,32 @@ async function readWalCopy(srcWal: string, srcSnap: string, tmp: string): Promis
   copyDirFiles(srcSnap, snapCopy, (n) => n.endsWith(".snap"));
   const segs = copyDirFiles(srcWal, walCopy, (n) => n.endsWith(".wal"));
   if (segs.length === 0) throw new EtcdutlError(`no WAL segments in ${srcWal}`);
-  const walSnaps = await WAL.validSnapshotEntries(walCopy);
-  const snapshot = new Snapshotter(snapCopy, { logger: quietRaftLogger }).loadNewestAvailable(walSnaps);
-  const at = snapshot
-    ? { index: snapshot.metadata.index, term: snapshot.metadata.term }
-    : { index: 0, term: 0 };
+  const positions = await WAL.validSnapshotEntries(walCopy);
+  const usable = positions.filter((p) => upTo === undefined || p.index <= upTo);
+  const at = usable.at(-1) ?? positions.at(-1) ?? { index: 0, term: 0 };
   const wal = await WAL.open(walCopy, at, { logger: quietRaftLogger });
   try {
     const { metadata, hardState, entries } = wal.readAll();
-    return { snapshot, hardState, entries, metadata };
+    return { at, snapshot: snapshotAt(snapCopy, at), hardState, entries, metadata };
   } finally {
     await wal.close();
+  }
+}
+
+/**
+ * The raft snapshot at `at` (undefined at index 0). Its membership is replaced anyway, so a snapshot
+ * file purged meanwhile is rebuilt from the WAL marker: a member's snapshot files hold no other data
+ * (the state is the backend).
+ */
+function snapshotAt(snapDir: string, at: WALPosition): Snapshot | undefined {
+  if (at.index === 0) return undefined;
+  try {
+    return new Snapshotter(snapDir, { logger: quietRaftLogger }).read(snapName(at.term, at.index));
+  } catch {
+    return {
+      data: new Uint8Array(0),
+      metadata: { index: at.index, term: at.term, confState: emptyConfState() },
+    };
   }
 }
 
@@ -180,8 +208,8 @@ export async function backup(opts: BackupOptions): Promise<string> {
           source.close();
         }
       }
-      const s = await readWalCopy(src.walDir, src.snapDir, tmp);
-      const first = s.snapshot?.metadata.index ?? 0;
+      const s = await readWalCopy(src.walDir, src.snapDir, tmp, withV3 ? ci : undefined);
+      const first = s.at.index;
       const last = s.entries.at(-1)?.index ?? first;
       if (!withV3 || (first <= ci && ci <= last)) {
         state = s;
