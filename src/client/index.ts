@@ -4,6 +4,7 @@ export { Auth, type PermissionType, type RolePermission } from "./auth.js";
 export { type Bytes, hexId, type Int64, prefixRangeEnd } from "./bytes.js";
 export { Client, type ClientOptions } from "./client.js";
 export { Cluster, type Member, type MemberAddResponse, type MemberListResponse } from "./cluster.js";
+export * from "./concurrency/index.js";
 export type { AuthCredentials, CallOptions } from "./connection.js";
 export * from "./errors.js";
 export type { CompactOptions } from "./kv.js";
