@@ -4,7 +4,7 @@
 // (missing file, damaged file, existing data dir, etcd's own bbolt snapshots).
 
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { computeClusterId, computeMemberId } from "../../../src/server/ids.js";
@@ -58,7 +58,11 @@ describe("etcdutl snapshot status and restore", { skip: skipWithoutEtcdctl }, ()
   });
 
   /** Restores `snap` for every member of `layout` into `<dir>/<name>.etcd`, then starts them. */
-  async function restoreAndStart(layout: ClusterLayout, extra: string[] = []): Promise<Member[]> {
+  async function restoreAndStart(
+    layout: ClusterLayout,
+    extra: string[] = [],
+    memberArgs: (dir: string) => string[] = () => [],
+  ): Promise<Member[]> {
     const dir = makeTempDir("etcdutl-restored-");
     const initialCluster = layout.members.map((m) => `${m.name}=${m.peerUrl}`).join(",");
     for (const m of layout.members) {
@@ -82,7 +86,7 @@ describe("etcdutl snapshot status and restore", { skip: skipWithoutEtcdctl }, ()
         dir,
       );
     }
-    const members = membersOf(layout, dir);
+    const members = membersOf(layout, dir, memberArgs(dir));
     started.push({ members, dir });
     for (const m of members) m.start();
     await Promise.all(members.map((m) => m.waitHealthy()));
@@ -135,9 +139,17 @@ describe("etcdutl snapshot status and restore", { skip: skipWithoutEtcdctl }, ()
     assert.equal(new Set(hashes.map((h) => h.HashKV.hash)).size, 1);
   });
 
-  test("--bump-revision with --mark-compacted: revisions continue above the old ones, history compacted", async () => {
+  test("--bump-revision with --mark-compacted (and --wal-dir): revisions continue above the old ones", async () => {
     const layout = await Cluster.makeLayout({ size: 1, names: ["b0"] });
-    const [m] = await restoreAndStart(layout, ["--bump-revision", "1000", "--mark-compacted"]);
+    const walParent = makeTempDir("etcdutl-waldir-");
+    started.push({ members: [], dir: walParent });
+    const walDir = join(walParent, "wal"); // restore refuses an existing --wal-dir
+    const [m] = await restoreAndStart(
+      layout,
+      ["--bump-revision", "1000", "--mark-compacted", "--wal-dir", walDir],
+      () => ["--wal-dir", walDir],
+    );
+    assert.ok(readdirSync(walDir).some((n) => n.endsWith(".wal")));
     const ep = [m!.endpoint];
     assert.equal((await readPrefix(ep, "k/")).size, KEYS - 1);
     const put = parseJsonBig(await ctlOk(["put", "after", "bump", "-w", "json"], { endpoints: ep }));
