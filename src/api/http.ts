@@ -12,6 +12,7 @@ import { handleGateway } from "./gateway.js";
 import type * as pb from "./gen/etcdserverpb/rpc.js";
 import { AlarmRequest_AlarmAction, AlarmType, alarmTypeToJSON } from "./gen/etcdserverpb/rpc.js";
 import { type ApiLogger, noopLogger } from "./types.js";
+import { serveV2Members } from "./v2_members.js";
 import type { V3Rpc } from "./v3rpc.js";
 
 /** How long a health check's read may take before it counts as failed (etcd: its request timeout). */
@@ -44,7 +45,7 @@ async function route(
   if (path === "/readyz" || path.startsWith("/readyz/")) return checks(rpc, req, res, url, "readyz", READYZ);
   if (path === "/version") return version(rpc, req, res);
   if (path === "/metrics") return metrics(rpc, res);
-  if (path === "/v2/members" || path.startsWith("/v2/members/")) return members(rpc, req, res, path);
+  if (path === "/v2/members" || path.startsWith("/v2/members/")) return serveV2Members(rpc, req, res, path);
   httpError(res, 404, "404 page not found");
 }
 
@@ -227,41 +228,4 @@ async function metrics(rpc: V3Rpc, res: ServerResponse): Promise<void> {
   const text = await reg.metrics();
   res.writeHead(200, { "Content-Type": reg.contentType });
   res.end(text);
-}
-
-// ---- /v2/members ----------------------------------------------------------------------------------------
-
-/** A member as etcd's v2 API shows it (httptypes.Member). */
-function v2Member(m: pb.Member): { id: string; name: string; peerURLs: string[]; clientURLs: string[] } {
-  return { id: m.ID.toString(16), name: m.name, peerURLs: [...m.peerURLs], clientURLs: [...m.clientURLs] };
-}
-
-async function members(rpc: V3Rpc, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-  if (!allowGet(req, res)) return;
-  const sub = path.slice("/v2/members".length).replace(/^\/+/, "");
-  const list = (await rpc.server.memberList(false)).members;
-  list.sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
-  const headers = {
-    "Content-Type": "application/json",
-    "X-Etcd-Cluster-ID": rpc.header().clusterId.toString(16),
-  };
-  if (sub === "") {
-    res.writeHead(200, headers);
-    res.end(`${JSON.stringify({ members: list.map(v2Member) })}\n`);
-    return;
-  }
-  if (sub === "leader") {
-    const id = rpc.server.leader();
-    const leader = list.find((m) => m.ID === id);
-    if (id === 0n || leader === undefined) {
-      res.writeHead(503, headers);
-      res.end(JSON.stringify({ message: "During election" }));
-      return;
-    }
-    res.writeHead(200, headers);
-    res.end(`${JSON.stringify(v2Member(leader))}\n`);
-    return;
-  }
-  res.writeHead(404, headers);
-  res.end(JSON.stringify({ message: "Not found" }));
 }

@@ -23,6 +23,8 @@ export interface ApiServer {
   header(): pb.ResponseHeader;
   /** The leader's member ID, 0n when there is none (/health, and clients' "hasleader" metadata). */
   leader(): bigint;
+  /** True while this member is a learner: it serves only what etcd lets learners serve. */
+  isLearner?(): boolean;
 
   range(r: pb.RangeRequest): Promise<pb.RangeResponse>;
   put(r: pb.PutRequest): Promise<pb.PutResponse>;

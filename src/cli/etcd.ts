@@ -41,6 +41,13 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A member removed from the cluster (or failed) stops by itself: close the listeners and exit.
+  void etcd.server.done.then(async ({ code }) => {
+    if (stopping) return;
+    stopping = true;
+    await etcd.close().catch(() => {});
+    process.exit(code);
+  });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }

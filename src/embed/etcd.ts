@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "../server/config.js";
 import { hexId } from "../server/ids.js";
+import type { ReconfigRequest } from "../server/reconfigure.js";
 import { EtcdServer, type ServerLogger } from "../server/server.js";
 import { PeerTransport } from "../transport/index.js";
 
@@ -31,6 +32,10 @@ function peerHttpHandler(getServer: () => EtcdServer | undefined) {
       serveLeaseForward(s, req, res, req.url === "/leases/renew");
       return true;
     }
+    if (req.method === "POST" && req.url === "/members/reconfig") {
+      serveReconfig(s, req, res);
+      return true;
+    }
     if (req.method !== "GET") return false;
     if (req.url === "/version") {
       res.setHeader("Content-Type", "application/json");
@@ -55,6 +60,42 @@ function peerHttpHandler(getServer: () => EtcdServer | undefined) {
     }
     return false;
   };
+}
+
+/** Reads a JSON request body; answers 400 and returns undefined if it is not JSON. */
+function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknown) => void): void {
+  let body = "";
+  req.setEncoding("utf8");
+  req.on("data", (c: string) => {
+    body += c;
+  });
+  req.on("end", () => {
+    let v: unknown;
+    try {
+      v = JSON.parse(body);
+    } catch {
+      res.statusCode = 400;
+      res.setHeader("Content-Type", "application/json");
+      res.end(JSON.stringify({ error: "bad request" }));
+      return;
+    }
+    then(v);
+  });
+}
+
+function replyJson(res: ServerResponse, o: object): void {
+  res.setHeader("Content-Type", "application/json");
+  res.end(JSON.stringify(o));
+}
+
+/** Membership changes other members forward to the leader, which admits and proposes them. */
+function serveReconfig(s: EtcdServer, req: IncomingMessage, res: ServerResponse): void {
+  readJson(req, res, (body) => {
+    s.reconfigureAsLeader(body as ReconfigRequest).then(
+      (r) => replyJson(res, r),
+      (e: unknown) => replyJson(res, { error: e instanceof Error ? e.message : String(e) }),
+    );
+  });
 }
 
 /** Lease calls followers forward to the leader (the only member that runs lease clocks). */
@@ -122,6 +163,7 @@ export async function startEtcd(
     });
     transport.onUnreachable = (id) => s.reportUnreachable(id);
     transport.onPeerDown = (id) => s.reportPeerDown(id);
+    transport.onRemoved = () => s.removedFromCluster("a peer answered that this member was removed");
     transport.onSnapshotStatus = (id, ok) => s.reportSnapshot(id, ok);
     transport.onProbe = (id, rtt) => s.metrics.peerRtt.observe({ To: hexId(id) }, rtt);
     await transport.start();

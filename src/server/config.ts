@@ -134,6 +134,14 @@ export interface ServerConfig {
   preVote: boolean;
   /** --strict-reconfig-check (default true). */
   strictReconfigCheck: boolean;
+  /** --experimental-max-learners / --max-learners (default 1). */
+  maxLearners: number;
+  /**
+   * --add-voters-as-learners (etcd-ts, default false): every MemberAdd of a voter adds a learner that
+   * the leader promotes by itself once it has caught up, so a voter that never starts cannot cost the
+   * cluster its quorum.
+   */
+  addVotersAsLearners: boolean;
   /** --backend-batch-interval in ms (default 100; 0 means the default). May be fractional. */
   backendBatchIntervalMs: number;
   /** --backend-batch-limit (default 10000; 0 means the default). */
@@ -186,6 +194,8 @@ export function defaultServerConfig(): ServerConfig {
     maxTxnOps: DEFAULT_MAX_TXN_OPS,
     preVote: true,
     strictReconfigCheck: true,
+    maxLearners: 1,
+    addVotersAsLearners: false,
     backendBatchIntervalMs: DEFAULT_BACKEND_BATCH_INTERVAL_MS,
     backendBatchLimit: DEFAULT_BACKEND_BATCH_LIMIT,
     logger: "zap",

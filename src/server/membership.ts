@@ -11,6 +11,8 @@ export interface Member {
   peerUrls: string[];
   clientUrls: string[];
   isLearner: boolean;
+  /** A learner the leader promotes by itself once it has caught up (--add-voters-as-learners). */
+  autoPromote?: boolean;
 }
 
 /** The member description carried in a conf change's context (etcd's JSON shape). */
@@ -20,9 +22,17 @@ export interface MemberContext {
   name?: string;
   clientURLs?: string[];
   isLearner?: boolean;
+  autoPromote?: boolean;
+  /** The request ID of a runtime change, for the proposer's waiter (absent in bootstrap entries). */
+  reqId?: string;
+  /** A promotion of learner `id` rather than an addition (etcd's ConfigChangeContext.IsPromote). */
+  isPromote?: boolean;
 }
 
-export function encodeMemberContext(m: Member): Uint8Array {
+export function encodeMemberContext(
+  m: Member,
+  extra: { reqId?: bigint; isPromote?: boolean } = {},
+): Uint8Array {
   const ctx: MemberContext = {
     id: hexId(m.id),
     peerURLs: m.peerUrls,
@@ -30,17 +40,35 @@ export function encodeMemberContext(m: Member): Uint8Array {
     clientURLs: m.clientUrls,
     isLearner: m.isLearner,
   };
+  if (m.autoPromote) ctx.autoPromote = true;
+  if (extra.reqId !== undefined) ctx.reqId = hexId(extra.reqId);
+  if (extra.isPromote) ctx.isPromote = true;
   return Buffer.from(JSON.stringify(ctx), "utf8");
 }
 
 export function decodeMemberContext(b: Uint8Array): Member {
+  return decodeChangeContext(b).member;
+}
+
+/** A conf change's context: the member, and for runtime changes the request ID and promote flag. */
+export function decodeChangeContext(b: Uint8Array): {
+  member: Member;
+  reqId: bigint | undefined;
+  isPromote: boolean;
+} {
   const ctx = JSON.parse(Buffer.from(b).toString("utf8")) as MemberContext;
-  return {
+  const member: Member = {
     id: BigInt(`0x${ctx.id}`),
     name: ctx.name ?? "",
-    peerUrls: ctx.peerURLs.map(urlString),
+    peerUrls: (ctx.peerURLs ?? []).map(urlString),
     clientUrls: (ctx.clientURLs ?? []).map(urlString),
     isLearner: ctx.isLearner ?? false,
+  };
+  if (ctx.autoPromote) member.autoPromote = true;
+  return {
+    member,
+    reqId: ctx.reqId !== undefined ? BigInt(`0x${ctx.reqId}`) : undefined,
+    isPromote: ctx.isPromote ?? false,
   };
 }
 

@@ -20,6 +20,7 @@ import { decodeConfChange } from "../raft/codec.js";
 import { ProposalDroppedError } from "../raft/errors.js";
 import { RawNode, type ReadState, type SoftState, StateType } from "../raft/rawnode.js";
 import {
+  type ConfChange,
   ConfChangeType,
   type ConfState,
   type Entry,
@@ -55,11 +56,13 @@ import {
   toEtcdError,
 } from "./errors.js";
 import { computeClusterId, computeMemberId, hexId, RequestIdGenerator, urlString } from "./ids.js";
-import { decodeMemberContext, type Member, RaftCluster } from "./membership.js";
+import { fetchRemoteCluster, findSelf, type RemoteCluster, remotePeerUrls } from "./join.js";
+import { decodeChangeContext, type Member, RaftCluster } from "./membership.js";
 import { ServerMetrics } from "./metrics.js";
 import { BackendQuota } from "./quota.js";
 import { RaftLoop } from "./raft_loop.js";
 import {
+  createJoiningRaftStorage,
   createRaftStorage,
   memberDirs,
   type OpenedRaftStorage,
@@ -67,6 +70,7 @@ import {
   type WalMetadata,
   walExists,
 } from "./raft_storage.js";
+import { type ReconfigRequest, type ReconfigResult, Reconfigurer } from "./reconfigure.js";
 import { Wait } from "./wait.js";
 
 export interface ServerLogger {
@@ -86,6 +90,8 @@ export interface Transport {
   addPeer(id: bigint, urls: string[]): void;
   updatePeer(id: bigint, urls: string[]): void;
   removePeer(id: bigint): void;
+  /** When the stream to `id` came up (ms since the epoch); undefined while it is down. */
+  activeSince(id: bigint): number | undefined;
   close(): Promise<void>;
 }
 
@@ -127,6 +133,10 @@ export class EtcdServer {
   /** This process created the data dir (a first start): discardDataDir() may remove it. */
   private freshStart = false;
   private lastLeader = 0n;
+  private readonly reconfig: Reconfigurer;
+  /** Settles when the member stops by itself: removed from the cluster (code 0) or a fatal error (1). */
+  readonly done: Promise<{ code: number; reason: string }>;
+  private finish: (r: { code: number; reason: string }) => void = () => {};
   readonly reqTimeoutMs: number;
   readonly metrics = new ServerMetrics(() => (this.backend.isClosed ? 0 : this.backend.size()));
   /** Active alarms (replicated state, kept in the backend's alarm bucket). */
@@ -199,9 +209,14 @@ export class EtcdServer {
       onFatal: (err) => this.fatal(err),
       fsyncObserved: (sec) => this.metrics.walFsync.observe(sec),
     });
+    this.done = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+    this.reconfig = new Reconfigurer(this.reconfigHost());
     this.ticker = setInterval(() => {
       this.rn.tick();
       this.loop.kick();
+      if (cfg.addVotersAsLearners) this.reconfig.autoPromote();
     }, cfg.heartbeatMs);
     this.ticker.unref();
   }
@@ -238,6 +253,7 @@ export class EtcdServer {
   ): Promise<EtcdServer> {
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
     let rs: OpenedRaftStorage;
+    let remote: RemoteCluster | undefined;
     const fresh = !walExists(dirs);
     if (!fresh) {
       if (cfg.initialClusterState === "new" && cfg.initialCluster.length > 0) {
@@ -255,12 +271,15 @@ export class EtcdServer {
         },
         "restarting local member",
       );
+    } else if (cfg.initialClusterState === "existing") {
+      remote = await fetchRemoteCluster(remotePeerUrls(cfg), 2 * cfg.electionMs);
+      const self = findSelf(cfg, remote);
+      rs = await createJoiningRaftStorage(dirs, { nodeId: self.id, clusterId: remote.clusterId });
+      logger.info(
+        { "local-member-id": hexId(self.id), "cluster-id": hexId(remote.clusterId), from: remote.from },
+        "joining an existing cluster",
+      );
     } else {
-      if (cfg.initialClusterState !== "new") {
-        throw new Error(
-          "joining an existing cluster (--initial-cluster-state existing) is not implemented yet",
-        );
-      }
       const members: Member[] = cfg.initialCluster.map((m) => ({
         id: computeMemberId(m.peerUrls, cfg.initialClusterToken),
         name: m.name,
@@ -290,6 +309,11 @@ export class EtcdServer {
       throw e;
     }
     for (const m of s.cluster.members.values()) if (m.id !== s.id) s.transport.addPeer(m.id, m.peerUrls);
+    // A joining member knows the others from their answer until the log (or a snapshot) brings the
+    // membership; messages from the leader arrive as soon as the leader has applied this member's add.
+    for (const m of remote?.members ?? []) {
+      if (m.id !== s.id && !s.cluster.members.has(m.id)) s.transport.addPeer(m.id, m.peerUrls);
+    }
     s.lessor.start();
     s.loop.kick();
     void s.publish();
@@ -324,6 +348,10 @@ export class EtcdServer {
 
   isLeader(): boolean {
     return this.rn.raft.state === StateType.Leader;
+  }
+
+  isLearner(): boolean {
+    return this.cluster.members.get(this.id)?.isLearner ?? false;
   }
 
   applied(): number {
@@ -588,32 +616,166 @@ export class EtcdServer {
   private applyConfChange(e: Entry): void {
     const cc = decodeConfChange(e.data);
     this.confState = this.rn.applyConfChange(cc);
+    const ctx = cc.context.length > 0 ? decodeChangeContext(cc.context) : undefined;
     // Membership already recorded in the backend (re-applied after a restart) is left as it is.
-    if (e.index <= this.kv.consistentIndex()) return;
-    for (const ch of cc.changes) {
-      switch (ch.type) {
-        case ConfChangeType.AddNode:
-        case ConfChangeType.AddLearnerNode: {
-          const m = decodeMemberContext(cc.context);
-          m.isLearner = ch.type === ConfChangeType.AddLearnerNode;
-          this.cluster.add(m);
-          if (m.id !== this.id) this.transport?.addPeer(m.id, m.peerUrls);
-          break;
-        }
-        case ConfChangeType.RemoveNode:
-          this.cluster.remove(ch.nodeId);
-          if (ch.nodeId !== this.id) this.transport?.removePeer(ch.nodeId);
-          break;
-        case ConfChangeType.UpdateNode: {
-          const m = decodeMemberContext(cc.context);
-          this.cluster.update(ch.nodeId, (cur) => {
-            cur.peerUrls = m.peerUrls;
+    if (e.index > this.kv.consistentIndex()) {
+      for (const ch of cc.changes) this.applyMemberChange(ch.type, ch.nodeId, ctx);
+    }
+    if (ctx?.reqId !== undefined) this.wait.trigger(ctx.reqId, { ok: true, resp: e.index });
+    if (cc.changes.some((ch) => ch.type === ConfChangeType.RemoveNode && ch.nodeId === this.id)) {
+      this.removedFromCluster("applied the conf change removing this member");
+    }
+  }
+
+  private applyMemberChange(
+    type: ConfChangeType,
+    id: bigint,
+    ctx: ReturnType<typeof decodeChangeContext> | undefined,
+  ): void {
+    switch (type) {
+      case ConfChangeType.AddNode:
+      case ConfChangeType.AddLearnerNode: {
+        if (ctx?.isPromote) {
+          this.cluster.update(id, (m) => {
+            m.isLearner = false;
+            delete m.autoPromote;
           });
-          if (ch.nodeId !== this.id) this.transport?.updatePeer(ch.nodeId, m.peerUrls);
-          break;
+          this.logger.info({ "promoted-member-id": hexId(id) }, "promoted a learner member to voter");
+          return;
         }
+        if (ctx === undefined) return;
+        const m = ctx.member;
+        m.isLearner = type === ConfChangeType.AddLearnerNode;
+        this.cluster.add(m);
+        if (m.id !== this.id) this.transport?.addPeer(m.id, m.peerUrls);
+        this.logger.info(
+          { "added-member-id": hexId(m.id), "added-member-peer-urls": m.peerUrls, "is-learner": m.isLearner },
+          "added member",
+        );
+        return;
+      }
+      case ConfChangeType.RemoveNode:
+        this.cluster.remove(id);
+        if (id !== this.id) this.transport?.removePeer(id);
+        this.logger.info({ "removed-member-id": hexId(id) }, "removed member");
+        return;
+      case ConfChangeType.UpdateNode: {
+        if (ctx === undefined) return;
+        const urls = ctx.member.peerUrls;
+        this.cluster.update(id, (cur) => {
+          cur.peerUrls = urls;
+        });
+        if (id !== this.id) this.transport?.updatePeer(id, urls);
+        this.logger.info({ "updated-member-id": hexId(id), "updated-peer-urls": urls }, "updated member");
+        return;
       }
     }
+  }
+
+  /**
+   * This member was removed (it applied its own removal, or a peer answered that it is removed): it
+   * stops for good, as etcd does, and the process exits with status 0.
+   */
+  removedFromCluster(how: string): void {
+    if (this.stopped) return;
+    this.logger.warn(
+      { "local-member-id": hexId(this.id), how },
+      "the member has been permanently removed from the cluster",
+    );
+    this.logger.warn({ "data-dir": this.cfg.dataDir }, "the data-dir used by this member must be removed");
+    // Stop after the current Ready is done (this runs inside the apply step).
+    setImmediate(() => {
+      void this.stop().finally(() =>
+        this.finish({ code: 0, reason: "the member has been permanently removed from the cluster" }),
+      );
+    });
+  }
+
+  // ---- membership changes --------------------------------------------------------------------
+
+  private reconfigHost() {
+    return {
+      id: this.id,
+      cluster: () => this.cluster,
+      cfg: this.cfg,
+      isLeader: () => this.isLeader(),
+      leader: () => this.leader(),
+      activeSince: (id: bigint) => this.transport?.activeSince(id),
+      progress: () => this.rn.status().progress,
+      nextRequestId: () => this.reqIds.next(),
+      confChangeSettled: () => this.confChangeSettled(),
+      proposeConfChange: (cc: ConfChange, reqId: bigint) => this.proposeConfChange(cc, reqId),
+      appliedTo: (index: number) => new Promise<void>((r) => this.whenApplied(index, r)),
+      forward: async (req: ReconfigRequest) =>
+        (await this.forwardToLeader("/members/reconfig", req)) as unknown as ReconfigResult,
+      now: () => Date.now(),
+    };
+  }
+
+  /** Resolves once every conf change this leader knows of has been applied. */
+  private async confChangeSettled(): Promise<void> {
+    const pending = this.rn.raft.pendingConfIndex;
+    if (pending > this.appliedIndex) await new Promise<void>((r) => this.whenApplied(pending, r));
+  }
+
+  /** Proposes a conf change; resolves with its index once applied. */
+  private async proposeConfChange(cc: ConfChange, reqId: bigint): Promise<number> {
+    if (this.stopped) throw ErrGRPCStopped();
+    const result = this.wait.register(reqId, this.rn.raft.term);
+    result.catch(() => {});
+    const timer = setTimeout(() => this.wait.fail(reqId, ErrGRPCTimeout()), this.reqTimeoutMs);
+    try {
+      this.rn.proposeConfChange(cc);
+      this.loop.kick();
+      const r = await result;
+      if (!r.ok) throw r.err;
+      return r.resp as number;
+    } catch (e) {
+      this.wait.fail(reqId, e);
+      if (e instanceof ProposalDroppedError) throw ErrGRPCNotLeader();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The leader's side of a change forwarded by another member (peer POST /members/reconfig). */
+  reconfigureAsLeader(req: ReconfigRequest): Promise<ReconfigResult> {
+    return this.reconfig.lead(req);
+  }
+
+  private membersResponse(): { header: pb.ResponseHeader; members: pb.Member[] } {
+    return { header: this.header(), members: this.memberListPb() };
+  }
+
+  async memberAdd(r: pb.MemberAddRequest): Promise<pb.MemberAddResponse> {
+    const res = await this.reconfig.run({ op: "add", peerUrls: r.peerURLs, isLearner: r.isLearner });
+    const m = res.member!;
+    return {
+      ...this.membersResponse(),
+      member: {
+        ID: BigInt(`0x${m.id}`),
+        name: "",
+        peerURLs: m.peerUrls,
+        clientURLs: [],
+        isLearner: m.isLearner,
+      },
+    };
+  }
+
+  async memberRemove(r: pb.MemberRemoveRequest): Promise<pb.MemberRemoveResponse> {
+    await this.reconfig.run({ op: "remove", id: hexId(r.ID) });
+    return this.membersResponse();
+  }
+
+  async memberUpdate(r: pb.MemberUpdateRequest): Promise<pb.MemberUpdateResponse> {
+    await this.reconfig.run({ op: "update", id: hexId(r.ID), peerUrls: r.peerURLs });
+    return this.membersResponse();
+  }
+
+  async memberPromote(r: pb.MemberPromoteRequest): Promise<pb.MemberPromoteResponse> {
+    await this.reconfig.run({ op: "promote", id: hexId(r.ID) });
+    return this.membersResponse();
   }
 
   private applyRequest(e: Entry): void {
@@ -765,7 +927,7 @@ export class EtcdServer {
    * Calls the leader's peer endpoint `path` (JSON in and out). Errors come back as etcd's catalog
    * errors by message; no leader or an unreachable leader is etcd's "no leader"/timeout.
    */
-  private async forwardToLeader(path: string, req: Record<string, string>): Promise<Record<string, unknown>> {
+  private async forwardToLeader(path: string, req: object): Promise<Record<string, unknown>> {
     const lead = this.leader();
     if (lead === 0n) throw ErrGRPCNoLeader();
     const urls = this.cluster.peerUrlsOf(lead);
@@ -976,7 +1138,7 @@ export class EtcdServer {
       { error: err instanceof Error ? (err.stack ?? err.message) : String(err) },
       "raft loop failed; stopping",
     );
-    void this.stop();
+    void this.stop().finally(() => this.finish({ code: 1, reason: String(err) }));
   }
 
   async stop(): Promise<void> {

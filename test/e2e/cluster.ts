@@ -508,6 +508,40 @@ export class Cluster {
     );
   }
 
+  /**
+   * Starts a new member with the `ETCD_*` lines `etcdctl member add` printed (plus its listen URLs and
+   * a fresh client port), appends it to `members`, and returns it (not yet waited for).
+   */
+  async join(addOutput: string, extraArgs: string[] = []): Promise<Member> {
+    const env: Record<string, string> = {};
+    for (const l of addOutput.split("\n")) {
+      const m = /^(ETCD_[A-Z_]+)="(.*)"$/.exec(l.trim());
+      if (m) env[m[1]!] = m[2]!;
+    }
+    const name = env.ETCD_NAME;
+    const peerUrl = env.ETCD_INITIAL_ADVERTISE_PEER_URLS;
+    if (name === undefined || peerUrl === undefined) throw new Error(`no ETCD_* lines in:\n${addOutput}`);
+    const [cp] = await freePorts(1);
+    const clientUrl = `http://127.0.0.1:${cp}`;
+    const m = new Member({
+      name,
+      args: [
+        `--listen-peer-urls=${peerUrl}`,
+        `--listen-client-urls=${clientUrl}`,
+        `--advertise-client-urls=${clientUrl}`,
+        ...(this.opts.extraArgs ?? []),
+        ...extraArgs,
+      ],
+      env,
+      cwd: this.dir,
+      clientUrl,
+      logPath: join(this.dir, `${name}-${cp}.log`),
+    });
+    this.members.push(m);
+    m.start();
+    return m;
+  }
+
   /** All members' log tails, for failure messages. */
   logs(lines = 25): string {
     return this.members.map((m) => m.logTail(lines)).join("\n");

@@ -2,7 +2,12 @@
 // "hasleader" check etcd's interceptors make, and a backpressure-aware writer for server streams.
 
 import type { Metadata, ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
-import { ErrGRPCNoLeader, type EtcdError, toEtcdError } from "../../server/errors.js";
+import {
+  ErrGRPCNoLeader,
+  ErrGRPCNotSupportedForLearner,
+  type EtcdError,
+  toEtcdError,
+} from "../../server/errors.js";
 import type { ApiLogger } from "../types.js";
 import type { V3Rpc } from "../v3rpc.js";
 
@@ -16,6 +21,18 @@ export const REQUIRE_LEADER_KEY = "hasleader";
 export function checkRequireLeader(rpc: V3Rpc, md: Metadata): void {
   const v = md.get(REQUIRE_LEADER_KEY);
   if (v.length > 0 && String(v[0]) === "true" && rpc.server.leader() === 0n) throw ErrGRPCNoLeader();
+}
+
+/** Unary methods a learner serves (etcd's isRPCSupportedForLearner, plus MemberList); Range only serializable. */
+const LEARNER_METHODS = new Set(["Status", "MemberList", "Range"]);
+
+/** A learner refuses everything but the few read-only calls above, with etcd's error. */
+export function checkLearner(rpc: V3Rpc, method: string, req: unknown): void {
+  if (rpc.server.isLearner?.() !== true) return;
+  if (LEARNER_METHODS.has(method)) {
+    if (method !== "Range" || (req as { serializable?: boolean }).serializable === true) return;
+  }
+  throw ErrGRPCNotSupportedForLearner();
 }
 
 /** The status grpc-js sends for `err` (code and etcd's exact message). */
@@ -35,6 +52,7 @@ export function unary<Req, Res>(
     let p: Promise<Res>;
     try {
       checkRequireLeader(rpc, call.metadata);
+      checkLearner(rpc, method, call.request);
       p = fn(call.request);
     } catch (err) {
       p = Promise.reject(err);

@@ -7,7 +7,7 @@ import type * as pb from "../gen/etcdserverpb/rpc.js";
 import type { LeaseServer } from "../gen/etcdserverpb/rpc.js";
 import type { ApiLogger } from "../types.js";
 import type { V3Rpc } from "../v3rpc.js";
-import { checkRequireLeader, drained, grpcStatus, safeWrite, unary } from "./common.js";
+import { checkLearner, checkRequireLeader, drained, grpcStatus, safeWrite, unary } from "./common.js";
 
 export function leaseService(rpc: V3Rpc, logger: ApiLogger): LeaseServer {
   return {
@@ -30,6 +30,7 @@ async function keepAlive(
   call: ServerDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>,
 ): Promise<void> {
   checkRequireLeader(rpc, call.metadata);
+  checkLearner(rpc, "LeaseKeepAlive", undefined);
   // Not `for await (... of call)`: that destroys the call when the client ends its side, and the OK
   // status would never be sent.
   const requests = (call as unknown as Readable).iterator({

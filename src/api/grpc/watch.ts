@@ -7,13 +7,14 @@ import type { WatchServer } from "../gen/etcdserverpb/rpc.js";
 import type { ApiLogger } from "../types.js";
 import type { V3Rpc } from "../v3rpc.js";
 import { WatchSession } from "../watch.js";
-import { checkRequireLeader, drained, grpcStatus, safeWrite } from "./common.js";
+import { checkLearner, checkRequireLeader, drained, grpcStatus, safeWrite } from "./common.js";
 
 export function watchService(rpc: V3Rpc, logger: ApiLogger, sessions: Set<{ close(): void }>): WatchServer {
   return {
     watch: (call: ServerDuplexStream<pb.WatchRequest, pb.WatchResponse>) => {
       try {
         checkRequireLeader(rpc, call.metadata);
+        checkLearner(rpc, "Watch", undefined);
       } catch (err) {
         call.emit("error", grpcStatus(err));
         return;

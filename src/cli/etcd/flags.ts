@@ -258,6 +258,9 @@ export const FLAGS: FlagSpec[] = [
     "Reject reconfiguration requests that would cause quorum loss.",
   ]),
   f(CLUSTERING, "pre-vote", "bool", "true", T, ["Enable to run an additional Raft election phase."]),
+  f(CLUSTERING, "add-voters-as-learners", "bool", "false", T, [
+    "etcd-ts: add every new voting member as a learner and promote it automatically once it has caught up with the leader.",
+  ]),
   f(CLUSTERING, "auto-compaction-retention", "string", "0", T, [
     "Auto compaction retention length. 0 means disable auto compaction.",
   ]),
@@ -537,6 +540,9 @@ export const FLAGS: FlagSpec[] = [
   }),
 
   // Experimental feature
+  f(EXPERIMENTAL, "experimental-max-learners", "int", "1", T, [
+    "Sets the maximum number of learners that can be available in the cluster membership.",
+  ]),
   f(EXPERIMENTAL, "experimental-initial-corrupt-check", "bool", "false", F, [
     "Enable to check data corruption before serving any client/peer traffic.",
   ]),

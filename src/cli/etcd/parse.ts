@@ -777,6 +777,8 @@ function buildConfig(
     maxTxnOps: num(v, "max-txn-ops"),
     preVote: bool(v, "pre-vote"),
     strictReconfigCheck: bool(v, "strict-reconfig-check"),
+    maxLearners: num(v, "experimental-max-learners"),
+    addVotersAsLearners: bool(v, "add-voters-as-learners"),
     backendBatchIntervalMs: orDefault(
       num(v, "backend-batch-interval") / 1e6,
       DEFAULT_BACKEND_BATCH_INTERVAL_MS,
