@@ -1,9 +1,27 @@
-// Offline edits of a backend that becomes part of another cluster: replacing its membership and setting
-// its consistent index, as etcd's restore and backup do to the bbolt file they copy.
+// Offline access to backend files: opening one for a look without leaving LMDB's lock file behind, and
+// the edits that make a copied backend part of another cluster (its membership, its consistent index),
+// as etcd's restore and backup make them to the bbolt file they copy.
 
-import { type Backend, Bucket, type BucketName, encodeUint64BE, MetaKey } from "../../backend/index.js";
+import { existsSync, rmSync } from "node:fs";
+import { Backend, Bucket, type BucketName, encodeUint64BE, MetaKey } from "../../backend/index.js";
 import { bytesToMain, revToBytes } from "../../mvcc/revision.js";
 import { type Member, RaftCluster } from "../../server/membership.js";
+
+/**
+ * Runs `fn` on the backend file at `path`. LMDB keeps a lock file next to it (`<path>-lock`); one this
+ * call created is removed again, so looking at a file in a backup directory leaves nothing there.
+ */
+export function withBackendFile<T>(path: string, fn: (be: Backend) => T): T {
+  const lock = `${path}-lock`;
+  const hadLock = existsSync(lock);
+  const be = Backend.open(path);
+  try {
+    return fn(be);
+  } finally {
+    be.close();
+    if (!hadLock) rmSync(lock, { force: true });
+  }
+}
 
 function clearBucket(be: Backend, bucket: BucketName): void {
   const keys: Uint8Array[] = [];

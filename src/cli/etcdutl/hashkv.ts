@@ -3,8 +3,8 @@
 
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { Backend } from "../../backend/index.js";
 import { KVStore } from "../../mvcc/index.js";
+import { withBackendFile } from "./backend_edit.js";
 import { EtcdutlError, ExitCode, goFsError } from "./errors.js";
 import { checkWriteOut, renderTable } from "./print.js";
 import { inspectSnapshotFile, unreadableError } from "./snapshot_file.js";
@@ -41,10 +41,9 @@ export function computeHashKV(opts: HashKVOptions): HashKVResult {
     }
     throw unreadableError(info);
   }
-  const be = Backend.open(path);
-  try {
-    // Everything here runs in one synchronous stretch, so the store never gets to resume a pending
-    // compaction (which would write): it is closed before any of its background work starts.
+  // Everything here runs in one synchronous stretch, so the store never gets to resume a pending
+  // compaction (which would write): it is closed before any of its background work starts.
+  return withBackendFile(path, (be) => {
     const kv = new KVStore(be);
     try {
       const r = kv.hashKV(opts.rev ?? 0);
@@ -52,9 +51,7 @@ export function computeHashKV(opts: HashKVOptions): HashKVResult {
     } finally {
       kv.close();
     }
-  } finally {
-    be.close();
-  }
+  });
 }
 
 /** `hashkv <file>`: the hash as etcd prints it for -w `writeOut` (default simple). */

@@ -12,7 +12,7 @@
 
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type ALL_BUCKETS, Backend, Bucket } from "../../backend/index.js";
+import { Backend, Bucket, type BucketName } from "../../backend/index.js";
 import { type ConfState, emptyConfState } from "../../raft/types.js";
 import { computeClusterId, computeMemberId, hexId, urlString } from "../../server/ids.js";
 import type { Member } from "../../server/membership.js";
@@ -176,7 +176,7 @@ async function writeBackend(
       let n = 0;
       for await (const p of readSnapshotPairs(info)) {
         if (skip.has(p.bucket)) continue;
-        be.batchTx.put(p.bucket as (typeof ALL_BUCKETS)[number], p.key, p.value);
+        be.batchTx.put(p.bucket as BucketName, p.key, p.value);
         if (++n % 10_000 === 0) be.commit();
       }
     }

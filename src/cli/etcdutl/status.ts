@@ -4,9 +4,10 @@
 // all buckets, and the size of the database (the data before the checksum for a saved snapshot; the
 // file for a backend file).
 
-import { ALL_BUCKETS, Backend } from "../../backend/index.js";
+import { ALL_BUCKETS } from "../../backend/index.js";
 import { bytesToMain } from "../../mvcc/revision.js";
 import { update as crc32c } from "../../pkg/crc32c.js";
+import { withBackendFile } from "./backend_edit.js";
 import { EtcdutlError, ExitCode } from "./errors.js";
 import { checkWriteOut, humanizeBytes, renderTable } from "./print.js";
 import {
@@ -60,8 +61,7 @@ async function statusOfStream(info: SnapshotFileInfo): Promise<SnapshotStatus> {
 }
 
 function statusOfBackendFile(info: SnapshotFileInfo): SnapshotStatus {
-  const be = Backend.open(info.path);
-  try {
+  return withBackendFile(info.path, (be) => {
     const acc = new StatusAccumulator();
     const tx = be.readTx();
     for (const name of ALL_BUCKETS) {
@@ -69,9 +69,7 @@ function statusOfBackendFile(info: SnapshotFileInfo): SnapshotStatus {
       tx.forEach(name, (k, v) => acc.add(name, k, v));
     }
     return { hash: acc.hash >>> 0, revision: acc.revision, totalKey: acc.totalKey, totalSize: info.size };
-  } finally {
-    be.close();
-  }
+  });
 }
 
 /** The status of a snapshot file (an etcd-ts saved snapshot or backend file). */

@@ -225,12 +225,18 @@ find "$BACKUP_ROOT" -mindepth 1 -ctime +7 -delete
   });
 });
 
-/** Whether our bin/etcdctl offers `backup` (it forwards to the same code as etcdutl's). */
+/**
+ * Whether our bin/etcdctl runs `backup` (etcdutl's code behind it): asked to back up a data dir that
+ * does not exist, it answers with the backup's own error.
+ */
 async function etcdctlHasBackup(): Promise<boolean> {
+  const missing = join(ROOT, "no-such-data-dir");
   const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, "bin", "etcdctl"), "backup", "--help"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const p = spawn(
+      process.execPath,
+      [join(ROOT, "bin", "etcdctl"), "backup", "--data-dir", missing, "--backup-dir", `${missing}-backup`],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     p.stdout.setEncoding("utf8").on("data", (s: string) => {
       out += s;
@@ -240,5 +246,7 @@ async function etcdctlHasBackup(): Promise<boolean> {
     });
     p.once("close", (code) => resolve({ code, out }));
   });
-  return r.code === 0 && r.out.includes("backup-dir");
+  return (
+    r.code !== 0 && r.out.includes(`stat ${join(missing, "member", "snap", "db")}: no such file or directory`)
+  );
 }
