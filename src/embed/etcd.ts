@@ -163,6 +163,7 @@ export async function startEtcd(
     });
     transport.onUnreachable = (id) => s.reportUnreachable(id);
     transport.onPeerDown = (id) => s.reportPeerDown(id);
+    transport.onClusterMismatch = (id, theirs) => s.reportClusterMismatch(id, theirs);
     transport.onRemoved = () => s.removedFromCluster("a peer answered that this member was removed");
     transport.onSnapshotStatus = (id, ok) => s.reportSnapshot(id, ok);
     transport.onProbe = (id, rtt) => s.metrics.peerRtt.observe({ To: hexId(id) }, rtt);

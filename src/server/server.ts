@@ -133,6 +133,8 @@ export class EtcdServer {
   /** This process created the data dir (a first start): discardDataDir() may remove it. */
   private freshStart = false;
   private lastLeader = 0n;
+  /** Peers that answered "cluster ID mismatch" (see reportClusterMismatch). */
+  private readonly clusterMismatch = new Set<bigint>();
   private readonly reconfig: Reconfigurer;
   /** Settles when the member stops by itself: removed from the cluster (code 0) or a fatal error (1). */
   readonly done: Promise<{ code: number; reason: string }>;
@@ -525,6 +527,24 @@ export class EtcdServer {
   reportUnreachable(id: NodeId): void {
     this.rn.reportUnreachable(id);
     this.loop.kick();
+  }
+
+  /**
+   * Peer `id` says it belongs to another cluster. Once every other member says so and none has ever
+   * accepted this member's stream, this data dir is not of their cluster: stop with a clear error
+   * rather than retry forever (etcd only logs).
+   */
+  reportClusterMismatch(id: NodeId, theirs: string): void {
+    this.clusterMismatch.add(id);
+    const others = [...this.cluster.members.keys()].filter((x) => x !== this.id);
+    if (others.length === 0 || !others.every((x) => this.clusterMismatch.has(x))) return;
+    if (others.some((x) => this.transport?.activeSince(x) !== undefined)) return;
+    const msg =
+      `the data dir ${this.cfg.dataDir} belongs to cluster ${hexId(this.clusterId)}, but every other ` +
+      `member answers for cluster ${theirs || "(another)"}: this member is not part of their cluster; ` +
+      "remove its data dir and add it again with `etcdctl member add`";
+    this.logger.error({ "local-member-id": hexId(this.id), "remote-cluster-id": theirs }, msg);
+    void this.stop().finally(() => this.finish({ code: 1, reason: msg }));
   }
 
   /** Peer `id`'s process is gone (its URLs refuse connections); if it led, campaign early. */

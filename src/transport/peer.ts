@@ -62,6 +62,8 @@ export interface PeerContext {
   /** Request headers for a request to `to`. */
   headers(to: bigint): Record<string, string>;
   reportUnreachable(id: bigint): void;
+  /** `id` answered that it belongs to another cluster (`theirs`, hex, if it said). */
+  reportClusterMismatch(id: bigint, theirs: string): void;
   /** Every peer URL of `id` refused a connection since its stream was last up: its process is gone. */
   reportDown(id: bigint): void;
   /** `by` answered 410: this member was removed. */
@@ -324,11 +326,13 @@ export class Peer {
       return;
     }
     if (status === 412 && body.includes(TEXT_CLUSTER_ID_MISMATCH)) {
+      const theirs = res.headers[HEADER_CLUSTER_ID];
       this.ctx.logger.error("request sent was ignored due to cluster ID mismatch", {
         ...fields,
         "local-member-cluster-id": idToHex(this.ctx.clusterId()),
-        "remote-peer-cluster-id": res.headers[HEADER_CLUSTER_ID],
+        "remote-peer-cluster-id": theirs,
       });
+      this.ctx.reportClusterMismatch(this.id, typeof theirs === "string" ? theirs : "");
     } else {
       this.ctx.logger.warn("peer refused the message stream", fields);
     }

@@ -100,6 +100,8 @@ export class PeerTransport {
    * merely slow or partitioned). Raft may elect a new leader early (RawNode.reportLeaderDown).
    */
   onPeerDown: (id: bigint) => void = () => {};
+  /** Peer `id` refused our stream: it belongs to cluster `theirs` (hex; "" if it did not say). */
+  onClusterMismatch: (id: bigint, theirs: string) => void = () => {};
   /** Outcome of a sendSnapshot (raft's ReportSnapshot). */
   onSnapshotStatus: (id: bigint, ok: boolean) => void = () => {};
   /** A peer answered 410: this member was removed from the cluster. Called once. */
@@ -167,6 +169,10 @@ export class PeerTransport {
       clusterId: () => this.clusterIdValue,
       headers: (to) => this.requestHeaders(to),
       reportUnreachable: (id) => this.reportUnreachable(id),
+      reportClusterMismatch: (id, theirs) =>
+        queueMicrotask(() => {
+          if (this.state !== "closed") this.onClusterMismatch(id, theirs);
+        }),
       reportDown: (id) =>
         queueMicrotask(() => {
           if (this.state !== "closed") this.onPeerDown(id);

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { freePorts, Member, makeTempDir, removeTempDir } from "./cluster.js";
+import { Cluster, freePorts, Member, makeTempDir, removeTempDir } from "./cluster.js";
 
 let dir = "";
 before(() => {
@@ -79,5 +79,27 @@ describe("bad configuration found at run time", { concurrency: 1 }, () => {
     a.start();
     await a.waitHealthy();
     await a.kill("SIGTERM");
+  });
+
+  test("a member whose peers answer for another cluster stops with a clear error instead of retrying forever", async () => {
+    const layout = await Cluster.makeLayout({ token: "cluster-a" });
+    const a = await Cluster.start({ layout });
+    let b: Cluster | undefined;
+    try {
+      await Promise.all(a.members.map((m) => m.kill("SIGTERM")));
+      // Cluster B takes over the same peer URLs under another token (so another cluster ID).
+      b = await Cluster.start({ layout: { ...layout, token: "cluster-b" } });
+      await b.members[0]!.kill("SIGKILL");
+      const stray = a.members[0]!;
+      stray.start();
+      const st = await stray.exited();
+      assert.equal(st.code, 1, stray.logTail());
+      assert.match(
+        stray.log(),
+        /belongs to cluster [0-9a-f]+, but every other member answers for cluster [0-9a-f]+/,
+      );
+    } finally {
+      await Promise.all([a.destroy(), b?.destroy()]);
+    }
   });
 });

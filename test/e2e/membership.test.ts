@@ -159,6 +159,11 @@ describe("membership with bin/etcd processes", { skip: skipWithoutEtcdctl, concu
     const again = await etcdctl(["member", "remove", id], { endpoints: live() });
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /etcdserver: member not found/);
+    // Started again from its data dir, the removed member is turned away by its former peers.
+    const before = m3.log().split(REMOVED_LINE).length;
+    m3.start();
+    assert.equal((await m3.exited()).code, 0, m3.logTail());
+    assert.ok(m3.log().split(REMOVED_LINE).length > before, "logged its removal again");
   });
 
   test("learner: add --learner, writes refused on it, promote refused while behind and accepted once caught up", async () => {
