@@ -1,7 +1,9 @@
-// `defrag --data-dir`: rewrites a stopped member's backend file compactly. The member's WAL lock tells
-// whether it is running: while it is, defrag waits for it to stop (as etcd waits for bbolt's file lock).
+// `defrag --data-dir`: rewrites a stopped member's backend file compactly (into a new file swapped in,
+// which a running member would never see). While a member runs on the data dir -- its WAL is locked, or
+// a process has the backend file open -- defrag waits for it to stop, as etcd waits for bbolt's lock.
 
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
 import { Backend } from "../../backend/index.js";
 import { memberDirs } from "../../server/raft_storage.js";
 import { DataDirLockedError } from "../../wal/index.js";
@@ -17,16 +19,61 @@ export interface DefragOptions {
   pollMs?: number;
 }
 
-/** Takes the member's WAL lock (if it has a WAL), waiting while a running member holds it. */
+/**
+ * PIDs of other processes holding `path` open (Linux /proc; empty where /proc is not readable). This
+ * catches a member whose WAL lives elsewhere (--wal-dir), which the WAL lock below cannot see.
+ */
+function processesUsing(path: string): number[] {
+  const target = resolvePath(path);
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return pids;
+  }
+  for (const e of entries) {
+    const pid = Number(e);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) {
+          pids.push(pid);
+          break;
+        }
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return pids;
+}
+
+/**
+ * Takes the member's WAL lock (if it has a WAL) once no other process has the backend file open,
+ * waiting while a running member holds either (as etcd waits for bbolt's file lock).
+ */
 async function lockMember(walDir: string, dbPath: string, opts: DefragOptions): Promise<DirLock | undefined> {
-  if (!existsSync(walDir)) return undefined;
   let noticed = false;
   for (;;) {
-    try {
-      return DirLock.acquire(walDir);
-    } catch (e) {
-      if (!(e instanceof DataDirLockedError)) throw e;
+    let lock: DirLock | undefined;
+    let busy = false;
+    if (existsSync(walDir)) {
+      try {
+        lock = DirLock.acquire(walDir);
+      } catch (e) {
+        if (!(e instanceof DataDirLockedError)) throw e;
+        busy = true;
+      }
     }
+    if (!busy && processesUsing(dbPath).length === 0) return lock;
+    lock?.release();
     if (!noticed) {
       noticed = true;
       opts.notice?.(
