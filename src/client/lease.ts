@@ -179,7 +179,11 @@ export class Lease {
         Math.max(0, deadline - Date.now()),
       );
       const onAbort = () => finish(canceled(opts.signal!));
+      let settled = false;
       const finish = (err: unknown, r?: PbKeepAliveResponse) => {
+        // cancel() below makes the stream emit an error: only the first outcome counts.
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         opts.signal?.removeEventListener("abort", onAbort);
         s.removeAllListeners("data");
