@@ -144,6 +144,11 @@ export class Connection {
     return this.token;
   }
 
+  /** True when credentials were given and no token is held yet. */
+  get needsToken(): boolean {
+    return this.opts.auth !== undefined && this.token === undefined;
+  }
+
   /** Authenticates now if credentials were given and no token is held yet. */
   async ensureToken(opts: CallOptions = {}): Promise<void> {
     if (this.opts.auth === undefined || this.token !== undefined) return;

@@ -18,7 +18,7 @@ import { hexId } from "./bytes.js";
 import type { Connection } from "./connection.js";
 import type { Endpoint } from "./endpoints.js";
 import { EtcdLeaseExpiredError, toClientError } from "./errors.js";
-import { backoffMs, shouldFailover } from "./retry.js";
+import { backoffMs, needsNewToken, shouldFailover } from "./retry.js";
 import { type ResponseHeader, toHeader } from "./types.js";
 
 export interface LeaseKeepAliveResponse {
@@ -185,6 +185,11 @@ export class KeepAliveManager {
   ): ClientDuplexStream<LeaseKeepAliveRequest, PbKeepAliveResponse> | undefined {
     if (this.stream !== undefined) return this.stream;
     if (now < this.reconnectAt) return undefined;
+    if (this.conn.needsToken) {
+      // The stream carries the token from its start: authenticate first (a later tick opens it).
+      this.conn.ensureToken().catch(() => {});
+      return undefined;
+    }
     const ep = this.conn.pool.pick();
     const md = this.conn.metadata(true);
     const s = ep.lease.leaseKeepAlive(md);
@@ -227,6 +232,8 @@ export class KeepAliveManager {
     const e = err === undefined ? undefined : toClientError(err, { endpoint: ep.url });
     // A stream the server ended without error also means "go elsewhere" (member shutting down).
     if (e === undefined || shouldFailover(e)) this.conn.pool.failed(ep);
+    // An expired token: authenticate again before the next stream (one refresh for all callers).
+    if (e !== undefined && needsNewToken(e)) this.conn.refreshToken(this.conn.authToken).catch(() => {});
     this.reconnectAt = performance.now() + backoffMs(this.reconnectAttempt++, 1000);
   }
 

@@ -41,6 +41,9 @@ export { type WatchEvent, Watcher, type WatchOptions, type WatchResponse } from 
 /** etcd's ID for "no particular watch" (failed creates, stream-wide progress). */
 const NO_WATCH_ID = -1n;
 
+/** A create unanswered this long means the member does not serve the stream: move to another. */
+const CREATE_STALL_MS = 5000;
+
 type Stream = ClientDuplexStream<WatchRequest, PbWatchResponse>;
 
 interface CreateWaiter {
@@ -50,6 +53,7 @@ interface CreateWaiter {
 
 export class WatchManager {
   private stream: Stream | undefined;
+  private streamEp: Endpoint | undefined;
   private opening = false;
   /** Watches confirmed on the current stream, by the server's watch ID. */
   private readonly active = new Map<bigint, Watcher>();
@@ -64,6 +68,8 @@ export class WatchManager {
   /** IDs we sent a cancel for, so stray responses of them do not trigger another. */
   private readonly cancelSent = new Set<bigint>();
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Fires when the create in flight goes unanswered for CREATE_STALL_MS. */
+  private createTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private lastError: EtcdError | undefined;
 
@@ -179,6 +185,19 @@ export class WatchManager {
     if (s === undefined) return;
     const w = this.pending.shift()!;
     this.creating = w;
+    const ep = this.streamEp!;
+    this.createTimer = setTimeout(() => {
+      this.createTimer = undefined;
+      if (this.stream === s && this.creating === w) {
+        this.restart(
+          ep,
+          new EtcdUnavailableError("etcdclient: watch create not answered", Status.UNAVAILABLE, {
+            endpoint: ep.url,
+          }),
+        );
+        this.pump();
+      }
+    }, CREATE_STALL_MS);
     const filters: WatchCreateRequest_FilterType[] = [];
     if (w.spec.noPut) filters.push(WatchCreateRequest_FilterType.NOPUT);
     if (w.spec.noDelete) filters.push(WatchCreateRequest_FilterType.NODELETE);
@@ -224,6 +243,7 @@ export class WatchManager {
     const ep = this.conn.pool.pick();
     const s = ep.watch.watch(this.conn.metadata(true));
     this.stream = s;
+    this.streamEp = ep;
     this.cancelSent.clear();
     s.on("data", (r: PbWatchResponse) => this.onResponse(s, ep, r));
     s.on("error", (err: unknown) => this.onStreamEnd(s, ep, err));
@@ -236,11 +256,12 @@ export class WatchManager {
     if (r.created) {
       const w = this.creating;
       this.creating = undefined;
+      this.clearCreateTimer();
       if (w === undefined) return;
       if (r.canceled || r.watchId === NO_WATCH_ID) {
         const err = cancelError(r, ep);
-        if (err instanceof EtcdUnavailableError && !w.isDone) {
-          // e.g. "etcdserver: no leader": this member cannot serve it; go elsewhere.
+        if ((err instanceof EtcdUnavailableError || needsNewToken(err)) && !w.isDone) {
+          // e.g. "etcdserver: no leader" (go elsewhere) or an expired token (authenticate again).
           this.pending.unshift(w);
           this.restart(ep, err);
           return;
@@ -306,8 +327,10 @@ export class WatchManager {
    */
   private restart(ep: Endpoint, err: EtcdError): void {
     this.lastError = err;
+    this.clearCreateTimer();
     const s = this.stream;
     this.stream = undefined;
+    this.streamEp = undefined;
     if (s !== undefined) {
       s.removeAllListeners("data");
       s.on("error", () => {});
@@ -372,9 +395,16 @@ export class WatchManager {
     this.dropStream();
   }
 
+  private clearCreateTimer(): void {
+    if (this.createTimer !== undefined) clearTimeout(this.createTimer);
+    this.createTimer = undefined;
+  }
+
   private dropStream(): void {
+    this.clearCreateTimer();
     const s = this.stream;
     this.stream = undefined;
+    this.streamEp = undefined;
     if (s === undefined) return;
     s.removeAllListeners("data");
     s.on("error", () => {});

@@ -15,6 +15,7 @@ import {
   Op,
   type WatchResponse,
 } from "../../src/client/index.js";
+import { freePorts, until } from "../e2e/cluster.js";
 import { deferred, type InProcessCluster, startInProcessCluster } from "./helpers.js";
 
 let cluster: InProcessCluster;
@@ -271,6 +272,34 @@ describe("client against an in-process member", { concurrency: 1 }, () => {
     let bytes = 0;
     for await (const chunk of client.maintenance.snapshot()) bytes += (chunk as Buffer).length;
     assert.ok(bytes > 32, `snapshot of ${bytes} bytes`);
+  });
+
+  test("a dead first endpoint: writes are retried (never sent), watches and leases move on", async () => {
+    const [dead] = await freePorts(1);
+    const eps = [`127.0.0.1:${dead}`, ...cluster.endpoints];
+    const c = new Client({ endpoints: eps });
+    // Fresh clients for the streams, so they too start on the dead endpoint.
+    const s = new Client({ endpoints: eps });
+    const k = new Client({ endpoints: eps });
+    try {
+      const p = await c.put("dead/k", "v");
+      assert.ok(p.header.revision > 0n);
+      assert.equal(c.activeEndpoint, cluster.endpoints[0]);
+      const w = await s.watch("dead/k");
+      const ev = deferred<string>();
+      w.on("put", (e) => ev.resolve(e.kv.value.toString()));
+      await client.put("dead/k", "w");
+      assert.equal(await ev.promise, "w");
+      const g = await client.lease.grant(10);
+      const ka = k.lease.keepAlive(g.id);
+      await until(() => ka.last, "a renewal");
+      ka.close();
+      await client.lease.revoke(g.id);
+    } finally {
+      c.close();
+      s.close();
+      k.close();
+    }
   });
 
   test("closed client rejects", async () => {

@@ -176,6 +176,18 @@ describe("client against the real etcd 3.4", {
     const authed = new Client({ endpoints: [url], auth: { username: "root", password: "rootpw" } });
     try {
       await authed.put("ra/k", "v");
+      // Streams carry the token too: a watch and a lease keep-alive.
+      const w = await authed.watch("ra/", { prefix: true });
+      const ev = deferred<string>();
+      w.on("put", (e) => ev.resolve(e.kv.value.toString()));
+      await authed.put("ra/w", "seen");
+      assert.equal(await ev.promise, "seen");
+      await w.cancel();
+      const g = await authed.lease.grant(10);
+      const ka = authed.lease.keepAlive(g.id);
+      await until(() => ka.last, "a renewal with the token");
+      ka.close();
+      await authed.lease.revoke(g.id);
       const t1 = authed.conn.authToken;
       assert.ok(t1 !== undefined && t1.length > 0);
       await assert.rejects(client.get("ra/k"), EtcdUserEmptyError);
