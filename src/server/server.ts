@@ -224,7 +224,7 @@ export class EtcdServer {
   }
 
   /** Opens the state machine on the backend file at `path`: backend, lessor, MVCC, watch, membership. */
-  private openState(path: string) {
+  private openState(path: string, reuseWatchable?: WatchableStore) {
     const cfg = this.cfg;
     const backend = Backend.open(path, {
       batchIntervalMs: cfg.backendBatchIntervalMs,
@@ -239,7 +239,16 @@ export class EtcdServer {
     const kv = new KVStore(backend, { maxTxnOps: cfg.maxTxnOps });
     kv.setLessor(lessor);
     lessor.setRangeDeleter(() => kv.write());
-    const watchable = new WatchableStore(kv);
+    // A snapshot install keeps the watch streams: the existing store follows the new key space.
+    if (reuseWatchable !== undefined) reuseWatchable.restore(kv);
+    const watchable =
+      reuseWatchable ??
+      new WatchableStore(kv, {
+        logger: {
+          info: (msg, f) => this.logger.info(f ?? {}, msg),
+          warn: (msg, f) => this.logger.warn(f ?? {}, msg),
+        },
+      });
     const cluster = new RaftCluster(backend);
     cluster.recover();
     cluster.clusterId = this.clusterId;
@@ -588,11 +597,10 @@ export class EtcdServer {
     // Swap the state machine: close the old backend, move the received one in place, reopen.
     const dbPath = memberDirs(this.cfg.dataDir, this.cfg.walDir).dbPath;
     this.lessor.stop();
-    this.watchable.close();
     this.backend.close();
     renameSync(path, dbPath);
     rmSync(`${path}-lock`, { force: true });
-    const st = this.openState(dbPath);
+    const st = this.openState(dbPath, this.watchable);
     this.backend = st.backend;
     this.lessor = st.lessor;
     this.kv = st.kv;

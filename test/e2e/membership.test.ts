@@ -4,8 +4,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { Etcd3 } from "etcd3";
 import {
   Cluster,
+  CtlProcess,
   ctlOk,
   etcdctl,
   freePorts,
@@ -110,6 +112,48 @@ describe("membership with bin/etcd processes", { skip: skipWithoutEtcdctl, concu
     const l = await httpGet(`${c!.members[1]!.spec.clientUrl}/v2/members/leader`);
     assert.equal(l.status, 200);
     assert.ok(json.some((m) => m.id === (JSON.parse(l.body) as { id: string }).id));
+  });
+
+  test("a watch on a member that falls behind and installs the leader's snapshot loses no event", async () => {
+    const li = await c!.leaderIndex();
+    const follower = c!.members.find((_, i) => i !== li)!;
+    const others = c!.members.filter((m) => m !== follower).map((m) => m.endpoint);
+    const watch = new CtlProcess(["watch", "--prefix", "sw/"], { endpoints: [follower.endpoint] });
+    const N = 1000;
+    try {
+      await ctlOk(["put", "sw/first", "0"], { endpoints: others });
+      await watch.waitFor((o) => o.includes("sw/first"), "the first event");
+      follower.proc!.kill("SIGSTOP");
+      // More entries than the leader pipelines to a silent follower (its in-flight window), with
+      // snapshots every 50 (10 kept): the follower's next entry is compacted away by the time it wakes.
+      const client = new Etcd3({ hosts: others.map((e) => `http://${e}`) });
+      try {
+        for (let i = 0; i < N; i += 50) {
+          await Promise.all(
+            Array.from({ length: 50 }, (_, j) =>
+              client.put(`sw/k${String(i + j).padStart(4, "0")}`).value("v"),
+            ),
+          );
+        }
+      } finally {
+        client.close();
+      }
+      follower.proc!.kill("SIGCONT");
+      await until(
+        () => (follower.log().includes("applied database snapshot from the leader") ? true : undefined),
+        "the follower to install a snapshot",
+      );
+      // Every write once (puts of one batch of 50 commit in any order), none missing, none repeated.
+      const want = Array.from({ length: N }, (_, i) => `sw/k${String(i).padStart(4, "0")}`);
+      const count = (o: string) => o.split("\n").filter((l) => l.startsWith("sw/")).length;
+      const out = await watch.waitFor((o) => count(o) >= N + 1, "every event", 20_000);
+      const keys = out.split("\n").filter((l) => l.startsWith("sw/"));
+      assert.equal(keys[0], "sw/first");
+      assert.equal(keys.length, N + 1, "no event repeated");
+      assert.deepEqual([...keys.slice(1)].sort(), want);
+    } finally {
+      await watch.stop();
+    }
   });
 
   test("member add, then the new member joins with the printed ETCD_* lines and gets data only a snapshot has", async () => {

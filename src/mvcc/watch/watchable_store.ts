@@ -95,7 +95,7 @@ export class WatchableStore {
 
   /** Takes over `kv`'s commit listener (one watchable store per KV store). */
   constructor(
-    readonly kv: WatchableKV,
+    private kv: WatchableKV,
     opts: WatchableStoreOptions = {},
   ) {
     this.maxPendingResponses = Math.max(1, opts.maxPendingResponses ?? DEFAULT_MAX_PENDING_RESPONSES);
@@ -121,6 +121,21 @@ export class WatchableStore {
       this.progressTimer = setInterval(() => this.progressTick(), interval);
       this.progressTimer.unref();
     }
+  }
+
+  /**
+   * The key space was replaced underneath (a member installed the leader's snapshot): follow `kv` from
+   * now on. Synced watchers become unsynced, so each is caught up from the new store's history from its
+   * own cursor (minRev): no event lost or repeated, or etcd's compacted error when the new store no
+   * longer has that revision. Streams and their watch IDs stay as they are.
+   */
+  restore(kv: WatchableKV): void {
+    if (this.isClosed) return;
+    this.kv.setCommitListener(undefined);
+    this.kv = kv;
+    kv.setCommitListener((events, rev) => this.notify(events, rev));
+    for (const w of [...this.synced.watchers]) this.moveTo(w, "unsynced");
+    this.scheduleSync();
   }
 
   /** A new stream of watches (one per client Watch call). */

@@ -593,3 +593,32 @@ describe("watch: cancel, IDs, errors, close", () => {
     }
   });
 });
+
+describe("watch: the key space replaced underneath (snapshot install)", () => {
+  test("restore(kv): watchers continue from their cursor in the new store, nothing lost or repeated", async () => {
+    const f = openStore();
+    const g = openStore();
+    try {
+      const s = f.ws.watchStream();
+      const w = s.watch({ key: b("k/"), rangeEnd: b("k0") });
+      await nextUntil(s, (r) => r.length === 1); // created
+      put(f.kv, "k/1", "a"); // 2
+      await nextUntil(s, (r) => countEvents(r, w) === 1);
+      // The leader's store: the same first write, then more this member never applied.
+      put(g.kv, "k/1", "a"); // 2
+      put(g.kv, "k/2", "b"); // 3
+      put(g.kv, "x", "c"); // 4
+      put(g.kv, "k/3", "d"); // 5
+      f.ws.restore(g.kv);
+      const got = await nextUntil(s, (r) => countEvents(r, w) === 2);
+      assert.deepEqual(eventsOf(got, w), ["PUT k/2=b@3", "PUT k/3=d@5"]);
+      // And live events of the new store reach it.
+      put(g.kv, "k/4", "e"); // 6
+      const live = await nextUntil(s, (r) => countEvents(r, w) === 1);
+      assert.deepEqual(eventsOf(live, w), ["PUT k/4=e@6"]);
+    } finally {
+      f.close();
+      g.close();
+    }
+  });
+});
