@@ -258,6 +258,9 @@ export const FLAGS: FlagSpec[] = [
     "Reject reconfiguration requests that would cause quorum loss.",
   ]),
   f(CLUSTERING, "pre-vote", "bool", "true", T, ["Enable to run an additional Raft election phase."]),
+  f(CLUSTERING, "max-learners", "int", "1", T, [
+    "Sets the maximum number of learners that can be available in the cluster membership (etcd 3.6's name of --experimental-max-learners).",
+  ]),
   f(CLUSTERING, "add-voters-as-learners", "bool", "false", T, [
     "etcd-ts: add every new voting member as a learner and promote it automatically once it has caught up with the leader.",
   ]),

@@ -777,7 +777,8 @@ function buildConfig(
     maxTxnOps: num(v, "max-txn-ops"),
     preVote: bool(v, "pre-vote"),
     strictReconfigCheck: bool(v, "strict-reconfig-check"),
-    maxLearners: num(v, "experimental-max-learners"),
+    // Either name raises the limit above etcd's default of 1.
+    maxLearners: Math.max(num(v, "experimental-max-learners"), num(v, "max-learners")),
     addVotersAsLearners: bool(v, "add-voters-as-learners"),
     backendBatchIntervalMs: orDefault(
       num(v, "backend-batch-interval") / 1e6,
