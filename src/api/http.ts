@@ -3,6 +3,7 @@
 //   GET /livez, /readyz    "ok" (etcd 3.5.11+ checks; ?verbose lists them, ?exclude=<check> skips one)
 //   GET /version           {"etcdserver":"3.5.x","etcdcluster":"3.5.0"}
 //   GET /metrics           Prometheus text from the member's registry
+//   /v2/keys               the v2 keys subset, with --enable-v2 (src/api/v2_keys.ts)
 //   GET /v2/members        {"members":[{"id":"<hex>","name":...,"peerURLs":[...],"clientURLs":[...]}]}
 //   POST /v3/...           the JSON gateway (src/api/gateway.ts)
 
@@ -12,6 +13,7 @@ import { handleGateway } from "./gateway.js";
 import type * as pb from "./gen/etcdserverpb/rpc.js";
 import { AlarmRequest_AlarmAction, AlarmType, alarmTypeToJSON } from "./gen/etcdserverpb/rpc.js";
 import { type ApiLogger, noopLogger } from "./types.js";
+import { serveV2Keys } from "./v2_keys.js";
 import { serveV2Members } from "./v2_members.js";
 import type { V3Rpc } from "./v3rpc.js";
 
@@ -46,6 +48,7 @@ async function route(
   if (path === "/version") return version(rpc, req, res);
   if (path === "/metrics") return metrics(rpc, res);
   if (path === "/v2/members" || path.startsWith("/v2/members/")) return serveV2Members(rpc, req, res, path);
+  if (path === "/v2/keys" || path.startsWith("/v2/keys/")) return serveV2Keys(rpc, req, res, url);
   httpError(res, 404, "404 page not found");
 }
 

@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
 
-/** Bucket names, exactly etcd's. */
+/** Bucket names, exactly etcd's (plus etcd-ts's v2store). */
 export const Bucket = {
   key: "key",
   meta: "meta",
@@ -16,6 +16,8 @@ export const Bucket = {
   authUsers: "authUsers",
   authRoles: "authRoles",
   cluster: "cluster",
+  /** etcd-ts only: the v2 keys store (--enable-v2's /v2/keys), apart from the v3 key space. */
+  v2store: "v2store",
 } as const;
 
 export type BucketName = (typeof Bucket)[keyof typeof Bucket];

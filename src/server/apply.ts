@@ -22,6 +22,7 @@ import {
 import { ErrGRPCCorrupt, ErrGRPCNoSpace, toEtcdError } from "./errors.js";
 import type { RaftCluster } from "./membership.js";
 import { type QuotaRequest, quotaCost } from "./quota.js";
+import { v2StoreFor } from "./v2store/index.js";
 
 export interface ApplyContext {
   kv: KVStore;
@@ -92,6 +93,8 @@ function applyAlarm(ctx: ApplyContext, r: pb.AlarmRequest): pb.AlarmResponse {
 }
 
 function applyOne(ctx: ApplyContext, req: InternalRaftRequest): unknown {
+  // v2 keys (/v2/keys): their own store and bucket; the result carries v2 errors to the proposer.
+  if (req.v2 !== undefined) return v2StoreFor(ctx.kv.backend).apply(req.v2);
   checkAlarms(ctx, req);
   if (req.alarm !== undefined) return applyAlarm(ctx, req.alarm);
   // Whether the request fits this member's quota is judged before it applies; it applies either way

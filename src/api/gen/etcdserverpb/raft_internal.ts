@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { Request } from "./etcdserver.js";
 import {
   AlarmRequest,
   CompactionRequest,
@@ -49,6 +50,8 @@ export interface ClusterMemberAttrSetRequest {
 export interface InternalRaftRequest {
   header: RequestHeader | undefined;
   ID: bigint;
+  /** A v2 keys request (/v2/keys with --enable-v2), applied to the v2 store. */
+  v2: Request | undefined;
   range: RangeRequest | undefined;
   put: PutRequest | undefined;
   deleteRange: DeleteRangeRequest | undefined;
@@ -353,6 +356,7 @@ function createBaseInternalRaftRequest(): InternalRaftRequest {
   return {
     header: undefined,
     ID: 0n,
+    v2: undefined,
     range: undefined,
     put: undefined,
     deleteRange: undefined,
@@ -376,6 +380,9 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
         throw new globalThis.Error("value provided for field message.ID of type uint64 too large");
       }
       writer.uint32(8).uint64(message.ID);
+    }
+    if (message.v2 !== undefined) {
+      Request.encode(message.v2, writer.uint32(18).fork()).join();
     }
     if (message.range !== undefined) {
       RangeRequest.encode(message.range, writer.uint32(26).fork()).join();
@@ -437,6 +444,14 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
             }
 
             message.ID = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.v2 = Request.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
@@ -535,6 +550,7 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     return {
       header: isSet(object.header) ? RequestHeader.fromJSON(object.header) : undefined,
       ID: isSet(object.ID) ? BigInt(object.ID) : 0n,
+      v2: isSet(object.v2) ? Request.fromJSON(object.v2) : undefined,
       range: isSet(object.range) ? RangeRequest.fromJSON(object.range) : undefined,
       put: isSet(object.put) ? PutRequest.fromJSON(object.put) : undefined,
       deleteRange: isSet(object.delete_range) ? DeleteRangeRequest.fromJSON(object.delete_range) : undefined,
@@ -559,6 +575,9 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     }
     if (message.ID !== 0n) {
       obj.ID = message.ID.toString();
+    }
+    if (message.v2 !== undefined) {
+      obj.v2 = Request.toJSON(message.v2);
     }
     if (message.range !== undefined) {
       obj.range = RangeRequest.toJSON(message.range);
@@ -602,6 +621,7 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
       ? RequestHeader.fromPartial(object.header)
       : undefined;
     message.ID = (object.ID !== undefined && object.ID !== null) ? BigInt(object.ID) : 0n;
+    message.v2 = (object.v2 !== undefined && object.v2 !== null) ? Request.fromPartial(object.v2) : undefined;
     message.range = (object.range !== undefined && object.range !== null)
       ? RangeRequest.fromPartial(object.range)
       : undefined;
