@@ -61,6 +61,8 @@ export class Backend {
   private timer: NodeJS.Timeout | undefined;
   private limitQueued = false;
   private commits = 0;
+  /** The file's size as of the last commit; undefined until stat'ed again. */
+  private cachedSize: number | undefined;
   private closed = false;
   private readonly snapshots = new Set<BackendSnapshot>();
 
@@ -134,6 +136,7 @@ export class Backend {
     for (const b of list) b.buf.clear();
     this.tx.pending = 0;
     this.commits++;
+    this.cachedSize = undefined;
   }
 
   /** Commits buffered writes now, then fsyncs the file: everything written so far is durable. */
@@ -158,10 +161,11 @@ export class Backend {
     return snap;
   }
 
-  /** Size of the database file in bytes. */
+  /** Size of the database file in bytes (it changes only when a commit or defrag writes the file). */
   size(): number {
     this.checkOpen();
-    return statSync(this.path).size;
+    this.cachedSize ??= statSync(this.path).size;
+    return this.cachedSize;
   }
 
   /** Bytes of the file holding live pages (B+tree pages of every bucket, metadata, free-list tree). */
@@ -226,6 +230,7 @@ export class Backend {
     renameSync(tmp, this.path);
     const env = openEnv(this.path, { mapSize: this.opts.mapSize });
     this.root = env.root;
+    this.cachedSize = undefined;
     for (const b of this.bucketList) b.db = env.dbs.get(b.name)!;
     this.logger.info("backend defragmented", { path: this.path, before, after: this.size() });
   }
