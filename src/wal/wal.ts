@@ -40,6 +40,7 @@ import {
   isEmptyHardState,
 } from "../raft/types.js";
 import { CorruptWALError, WALError, WALSnapshotMismatchError, WALSnapshotNotFoundError } from "./errors.js";
+import { dropUnsynced, dropUnsyncedFromEnv, markSynced } from "./failpoint.js";
 import { DirLock } from "./lock.js";
 import { stderrLogger } from "./logger.js";
 import { crcRecordData, decodeRecord, RecordType, sealRecords, writeRecords } from "./record.js";
@@ -74,6 +75,11 @@ export interface WALOptions {
   maxBatchBytes?: number;
   /** Default: warnings and errors to stderr. */
   logger?: RaftLogger;
+  /**
+   * TEST-ONLY failpoint (failpoint.ts): mark what is fsynced, and at open drop everything after the
+   * mark, as a power cut would. Default: ETCD_TS_FAILPOINT_DROP_UNSYNCED=1 in the environment.
+   */
+  dropUnsynced?: boolean;
 }
 
 /** A snapshot position: the snapshot marker open() starts from. */
@@ -223,6 +229,7 @@ export class WAL {
   /** Records were written since the last fdatasync. */
   private unsynced = false;
   private readResult: ReadAllResult | undefined;
+  private readonly dropUnsynced: boolean;
 
   private constructor(
     readonly dir: string,
@@ -247,6 +254,7 @@ export class WAL {
     this.maxWals = opts.maxWals ?? DEFAULT_MAX_WALS;
     this.maxBatchBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     this.logger = opts.logger ?? stderrLogger;
+    this.dropUnsynced = opts.dropUnsynced ?? dropUnsyncedFromEnv();
     this.segs = segs;
     this.releasable = releasable;
   }
@@ -290,6 +298,7 @@ export class WAL {
       lock.moved(abs);
       fsyncDir(parent);
       const headerEnd = header.length;
+      if (opts.dropUnsynced ?? dropUnsyncedFromEnv()) markSynced(abs, name, headerEnd);
       const segs = [parseSegmentName(name)!];
       return new WAL(
         abs,
@@ -328,6 +337,7 @@ export class WAL {
     let fd = -1;
     try {
       for (const n of removeTmpSegments(abs)) logger.warn("wal: removed an unfinished segment", { file: n });
+      if (opts.dropUnsynced ?? dropUnsyncedFromEnv()) dropUnsynced(abs, logger);
       const segs = listSegments(abs);
       if (segs.length === 0) throw new WALError(`wal: no WAL segments in ${abs}`);
       checkSequence(abs, segs);
@@ -421,6 +431,7 @@ export class WAL {
       } else if (lastLen < segmentBytes) {
         await ftruncate(fd, segmentBytes);
       }
+      if (opts.dropUnsynced ?? dropUnsyncedFromEnv()) markSynced(abs, segs[segs.length - 1]!.name, tail.end);
       const wal = new WAL(
         abs,
         metadata!,
@@ -449,8 +460,12 @@ export class WAL {
    * state (etcd's ValidSnapshotEntries), oldest first: the snapshots the WAL can be opened at. Reads
    * without locking or repairing; a torn tail is ignored, damage throws CorruptWALError.
    */
-  static async validSnapshotEntries(dir: string): Promise<WALPosition[]> {
+  static async validSnapshotEntries(
+    dir: string,
+    opts: Pick<WALOptions, "dropUnsynced" | "logger"> = {},
+  ): Promise<WALPosition[]> {
     const abs = resolve(dir);
+    if (opts.dropUnsynced ?? dropUnsyncedFromEnv()) dropUnsynced(abs, opts.logger ?? stderrLogger);
     const segs = listSegments(abs);
     checkSequence(abs, segs);
     const snaps: WALPosition[] = [];
@@ -539,6 +554,7 @@ export class WAL {
         await fdatasync(this.fd);
         this.stats.fsyncs++;
         this.unsynced = false;
+        if (this.dropUnsynced) this.markSynced();
       }
     } finally {
       await closeFd(this.fd).catch(() => {});
@@ -640,6 +656,7 @@ export class WAL {
       await fdatasync(this.fd);
       this.stats.fsyncs++;
       this.unsynced = false;
+      if (this.dropUnsynced) this.markSynced();
     } else {
       this.unsynced = true;
     }
@@ -673,9 +690,15 @@ export class WAL {
     this.headerEnd = header.length;
     this.crc = crc;
     this.segs.push(parseSegmentName(name)!);
+    if (this.dropUnsynced) this.markSynced();
     this.stats.cuts++;
     this.logger.info("wal: cut segment", { file: name });
     this.purge();
+  }
+
+  /** Failpoint only: the current segment is durable up to the current offset. */
+  private markSynced(): void {
+    markSynced(this.dir, this.segs[this.segs.length - 1]!.name, this.offset);
   }
 
   private fail(err: Error, batch: Pending[]): void {
