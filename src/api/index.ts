@@ -2,6 +2,7 @@
 // and HTTP/1.1 (/health, /livez, /readyz, /version, /metrics, /v2/members, the /v3 JSON gateway) on
 // every client URL.
 
+import type { ServerTls } from "../pkg/tls/context.js";
 import { createGrpcServer, type EtcdGrpcServer } from "./grpc/server.js";
 import { createHttpHandler } from "./http.js";
 import { type BoundAddress, ClientListener } from "./listener.js";
@@ -18,6 +19,8 @@ export { WatchSession, type WatchSink } from "./watch.js";
 export interface ClientApiOptions extends ApiLimits {
   /** --listen-client-urls. */
   urls: readonly (URL | string)[];
+  /** TLS for https:// and unixs:// URLs (src/pkg/tls). */
+  tls?: ServerTls;
   logger?: ApiLogger;
 }
 
@@ -39,6 +42,7 @@ export class ClientApi {
         urls: opts.urls,
         grpc: grpc.server,
         http: createHttpHandler(rpc, logger),
+        tls: opts.tls,
         logger,
       });
     } catch (err) {

@@ -3,6 +3,11 @@
 // grpc-js server (through its connection injector, after a short preamble: H2Preamble), any other to
 // the node:http server.
 //
+// https:// and unixs:// URLs are TLS (options.tls, built from --cert-file and friends by src/pkg/tls): the
+// TLS handshake runs first (ALPN: chooseAlpn), then etcd's post-handshake checks (CRL, allowed
+// hostnames), then the same sniffing on the decrypted stream. Each new connection picks up certificate
+// files replaced on disk (ServerTls.refresh). http:// and https:// URLs may be listed side by side.
+//
 // Each URL's host is bound exactly (a name is resolved, its first IPv4 address preferred, as Go's
 // net.Listen does); a port in use fails start with Go's text ("listen tcp 127.0.0.1:2379: bind: address
 // already in use"). unix:// URLs listen on the socket file named by host and path.
@@ -11,7 +16,10 @@ import { lookup } from "node:dns/promises";
 import { rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
+import { checkAccepted } from "../pkg/tls/checks.js";
+import { remoteAddrOf, type ServerTls, tlsErrorText } from "../pkg/tls/context.js";
 import {
   EMPTY_SETTINGS_FRAME,
   FLAG_ACK,
@@ -83,6 +91,17 @@ export class H2Preamble {
   }
 }
 
+/**
+ * ALPN on TLS client URLs. gRPC clients offer only "h2"; browsers, curl and Go's HTTP client offer "h2"
+ * and "http/1.1" and get HTTP/1.1, which the HTTP endpoints (/health, /metrics, the /v3 gateway) speak
+ * here (etcd serves them over either). A client offering no ALPN is sniffed as on plain ports.
+ */
+export function chooseAlpn(offered: string[]): string | undefined {
+  if (offered.includes("http/1.1")) return "http/1.1";
+  if (offered.includes("h2")) return "h2";
+  return undefined;
+}
+
 export interface BoundAddress {
   /** The URL as configured. */
   url: string;
@@ -101,6 +120,8 @@ export interface ClientListenerOptions {
   grpc: grpc.Server;
   /** The HTTP/1.1 request listener (createHttpHandler). */
   http: HttpHandler;
+  /** TLS for https:// and unixs:// URLs (required if any is listed). */
+  tls?: ServerTls;
   logger?: ApiLogger;
 }
 
@@ -109,21 +130,30 @@ interface Target {
   kind: "tcp" | "unix";
   host: string;
   port: number;
+  /** https:// or unixs://: TLS first. */
+  secure: boolean;
 }
 
-/** Resolves where a client URL listens. Throws for schemes that are not served (yet). */
+/** Resolves where a client URL listens. Throws for schemes that are not served. */
 export function listenTarget(u: URL | string): Target {
   const url = typeof u === "string" ? new URL(u) : u;
   switch (url.protocol) {
-    case "http:": {
+    case "http:":
+    case "https:": {
       const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-      return { url, kind: "tcp", host, port: url.port === "" ? 80 : Number(url.port) };
+      const secure = url.protocol === "https:";
+      const port = url.port === "" ? (secure ? 443 : 80) : Number(url.port);
+      return { url, kind: "tcp", host, port, secure };
     }
     case "unix:":
-      return { url, kind: "unix", host: `${url.host}${url.pathname}`, port: 0 };
-    case "https:":
     case "unixs:":
-      throw new Error(`listen ${url.href}: TLS client URLs are not supported yet`);
+      return {
+        url,
+        kind: "unix",
+        host: `${url.host}${url.pathname}`,
+        port: 0,
+        secure: url.protocol === "unixs:",
+      };
     default:
       throw new Error(`listen ${url.href}: unsupported URL scheme "${url.protocol.replace(/:$/, "")}"`);
   }
@@ -159,6 +189,9 @@ export class ClientListener {
   private readonly httpServer: HttpServer;
   private readonly injector: grpc.ConnectionInjector;
   private readonly logger: ApiLogger;
+  private readonly tls: ServerTls | undefined;
+  /** Handshakes accepted TLS connections (never listens itself). */
+  private readonly tlsServer: TlsServer | undefined;
   private bound: BoundAddress[] = [];
   private stopped = false;
 
@@ -166,11 +199,24 @@ export class ClientListener {
     this.logger = opts.logger ?? noopLogger;
     this.httpServer = createHttpServer(opts.http);
     this.injector = opts.grpc.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    this.tls = opts.tls;
+    if (opts.tls !== undefined) {
+      const server = createTlsServer(opts.tls.serverOptions(chooseAlpn));
+      server.on("secureConnection", (s: TLSSocket) => this.secured(s));
+      server.on("tlsClientError", (err: Error, s: TLSSocket) => this.rejected(s, tlsErrorText(err)));
+      this.tlsServer = server;
+    }
   }
 
   /** Binds every URL (all or nothing: on a failure the ones bound are closed) and starts serving. */
   static async listen(opts: ClientListenerOptions): Promise<ClientListener> {
     const targets = opts.urls.map(listenTarget);
+    const needsTls = targets.find((t) => t.secure);
+    if (needsTls !== undefined && opts.tls === undefined) {
+      throw new Error(
+        `TLS key/cert (--cert-file, --key-file) must be provided for client url ${needsTls.url.href} with HTTPS scheme`,
+      );
+    }
     const l = new ClientListener(opts);
     try {
       for (const t of targets) await l.bind(t);
@@ -188,7 +234,7 @@ export class ClientListener {
 
   private async bind(t: Target): Promise<void> {
     const addr = t.kind === "unix" ? t.host : await resolveHost(t.host);
-    const server = createNetServer((socket) => this.accept(socket));
+    const server = createNetServer((socket) => this.accept(socket, t.secure));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => reject(listenError(t, addr, err));
       server.once("error", onError);
@@ -219,17 +265,58 @@ export class ClientListener {
     this.logger.info({ address: hostPort(addr, t.port), url: t.url.href }, "serving client traffic");
   }
 
-  /**
-   * Reads until the first bytes tell HTTP/2 from HTTP/1.x, then hands the connection over. HTTP/2
-   * connections first go through a short preamble (see H2Preamble) so an :authority nghttp2 would refuse
-   * can be fixed; HTTP/1.x connections are handed over untouched.
-   */
-  private accept(socket: Socket): void {
+  /** A new TCP/unix connection: tracked until closed; TLS ones are handshaken first. */
+  private accept(socket: Socket, secure: boolean): void {
     if (this.stopped) {
       socket.destroy();
       return;
     }
     this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    void socket.remoteAddress; // read (and cached) now, for a log line after a failed handshake
+    if (!secure) {
+      this.route(socket);
+      return;
+    }
+    // Install certificate files changed on disk since the last connection, then handshake.
+    this.tls!.refresh(this.tlsServer!);
+    this.tlsServer!.emit("connection", socket);
+  }
+
+  /** A handshaken TLS connection: etcd's checks (CRL, allowed hostnames), then routing. */
+  private secured(socket: TLSSocket): void {
+    socket.pause();
+    checkAccepted(socket, this.tls!.info, { checkSan: false }).then(
+      (why) => {
+        if (why !== undefined) {
+          this.rejected(socket, why);
+          socket.destroy();
+        } else if (this.stopped) socket.destroy();
+        else this.route(socket);
+      },
+      (e: unknown) => {
+        this.rejected(socket, String(e));
+        socket.destroy();
+      },
+    );
+  }
+
+  /** etcd's HandshakeFailure log line. */
+  private rejected(socket: TLSSocket | undefined, error: string): void {
+    const remote = remoteAddrOf(socket);
+    const serverName = (socket as { servername?: string | false } | undefined)?.servername;
+    this.logger.warn(
+      { "remote-addr": remote, "server-name": serverName || "", error },
+      "rejected connection",
+    );
+  }
+
+  /**
+   * Reads until the first bytes tell HTTP/2 from HTTP/1.x, then hands the connection over. HTTP/2
+   * connections first go through a short preamble (see H2Preamble) so an :authority nghttp2 would refuse
+   * can be fixed; HTTP/1.x connections are handed over untouched.
+   */
+  private route(socket: Socket): void {
     const onError = () => socket.destroy();
     socket.on("error", onError);
     let seen: Buffer = Buffer.alloc(0);
@@ -243,6 +330,10 @@ export class ClientListener {
     };
     const toH2 = () => {
       cleanup();
+      // node's HTTP/2 server takes a TLS socket only if ALPN chose h2; a client that sent the HTTP/2
+      // preface without ALPN (prior knowledge) speaks HTTP/2 all the same.
+      const alpn = socket as { alpnProtocol?: string | false };
+      if (alpn.alpnProtocol !== undefined && alpn.alpnProtocol !== "h2") alpn.alpnProtocol = "h2";
       socket.unshift(h2!.take());
       // node's Http2Session takes over the socket's handle and first reads what is buffered.
       this.injector.injectConnection(socket);
@@ -279,10 +370,8 @@ export class ClientListener {
       }
     };
     socket.on("data", onData);
-    socket.once("close", () => {
-      clearTimeout(timer);
-      this.sockets.delete(socket);
-    });
+    socket.once("close", () => clearTimeout(timer));
+    socket.resume();
   }
 
   /**

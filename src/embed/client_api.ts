@@ -5,9 +5,10 @@ import type { ServerLogger } from "../server/server.js";
 import type { ClientListenerFactory } from "./etcd.js";
 
 export function clientApiListeners(logger: ServerLogger): ClientListenerFactory {
-  return async (server, urls) => {
+  return async (server, urls, tls) => {
     const api = await ClientApi.start(server, {
       urls,
+      tls,
       logger,
       maxTxnOps: server.cfg.maxTxnOps,
       maxRequestBytes: server.cfg.maxRequestBytes,

@@ -2,11 +2,15 @@
 // server (src/server) to its peer transport (src/transport) and its client listeners (src/api).
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerTls } from "../pkg/tls/context.js";
+import { defaultTlsConfig } from "../pkg/tls/info.js";
+import { prepareTls } from "../pkg/tls/setup.js";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "../server/config.js";
 import { hexId } from "../server/ids.js";
 import type { ReconfigRequest } from "../server/reconfigure.js";
 import { EtcdServer, type ServerLogger } from "../server/server.js";
 import { PeerTransport } from "../transport/index.js";
+import { TlsPeerNet } from "../transport/net.js";
 
 export interface ClientListeners {
   /** The addresses actually bound (port 0 resolved). */
@@ -14,8 +18,15 @@ export interface ClientListeners {
   close(): Promise<void>;
 }
 
-/** Starts the client API on every --listen-client-urls URL (gRPC and HTTP/1.1 on the same port). */
-export type ClientListenerFactory = (server: EtcdServer, urls: URL[]) => Promise<ClientListeners>;
+/**
+ * Starts the client API on every --listen-client-urls URL (gRPC and HTTP/1.1 on the same port); `tls`
+ * serves the https:// and unixs:// ones.
+ */
+export type ClientListenerFactory = (
+  server: EtcdServer,
+  urls: URL[],
+  tls?: ServerTls,
+) => Promise<ClientListeners>;
 
 export interface Etcd {
   server: EtcdServer;
@@ -132,10 +143,19 @@ function serveLeaseForward(s: EtcdServer, req: IncomingMessage, res: ServerRespo
 }
 
 export async function startEtcd(
-  cfg: ServerConfig,
+  config: ServerConfig,
   logger: ServerLogger,
   clientListeners: ClientListenerFactory,
 ): Promise<Etcd> {
+  // TLS first: auto TLS resolved, every certificate file checked, before anything is created or bound.
+  const tls = prepareTls({
+    tls: config.tls ?? defaultTlsConfig(),
+    dataDir: config.dataDir,
+    listenClientUrls: config.listenClientUrls,
+    listenPeerUrls: config.listenPeerUrls,
+    logger,
+  });
+  const cfg: ServerConfig = { ...config, tls: tls.config };
   let transport: PeerTransport | undefined;
   let srv: EtcdServer | undefined;
   const server = await EtcdServer.start(cfg, logger, async (s) => {
@@ -146,6 +166,7 @@ export async function startEtcd(
       listenUrls: cfg.listenPeerUrls,
       advertiseUrls: cfg.initialAdvertisePeerUrls.map((u) => u.toString().replace(/\/$/, "")),
       serverVersion: ETCD_SERVER_VERSION,
+      net: new TlsPeerNet({ server: tls.peerServer, client: tls.peerClient, logger }),
       // A restarted peer must be found again within an election timeout, not after a long backoff.
       backoff: { initialMs: 100, maxMs: Math.max(200, Math.floor(cfg.electionMs / 4)) },
       logger: {
@@ -172,7 +193,7 @@ export async function startEtcd(
   });
   let listeners: ClientListeners;
   try {
-    listeners = await clientListeners(server, cfg.listenClientUrls);
+    listeners = await clientListeners(server, cfg.listenClientUrls, tls.clientServer);
   } catch (e) {
     await server.stop();
     server.discardDataDir();

@@ -3,6 +3,8 @@
 // here is the effective one: zeros that etcd later replaces by a default ("0 = default") are already
 // replaced, so the server reads fields as they are.
 
+import { defaultTlsConfig, type TlsConfig } from "../pkg/tls/info.js";
+
 /** The etcd version this member reports (`etcd --version`, GET /version `etcdserver`). */
 export const ETCD_SERVER_VERSION = "3.5.17";
 /** The cluster version a 3.5 member reports until the cluster decides otherwise (GET /version `etcdcluster`). */
@@ -164,6 +166,11 @@ export interface ServerConfig {
    */
   autoCompactionRetention: string;
   /**
+   * TLS for the client and peer ports (--cert-file, --peer-cert-file, --auto-tls, ... see src/pkg/tls/info.ts).
+   * Absent: no TLS. startEtcd resolves auto TLS into certificate files before the server sees it.
+   */
+  tls?: TlsConfig;
+  /**
    * Flags etcd accepts that etcd-ts does not act on yet (TLS, auth, discovery, proxy, tracing, ...), each
    * with its value when it differs from etcd's default, as a string. Later issues read them from here.
    */
@@ -205,6 +212,7 @@ export function defaultServerConfig(): ServerConfig {
     forceNewCluster: false,
     autoCompactionMode: "periodic",
     autoCompactionRetention: "0",
+    tls: defaultTlsConfig(),
     unimplementedFlags: {},
   };
 }

@@ -2,6 +2,8 @@
 // --initial-cluster for the cluster's membership (GET /members on their peer URLs, as etcd does), and
 // find this member in it by its advertised peer URLs: it must have been added (`member add`) first.
 
+import type { TlsInfo } from "../pkg/tls/info.js";
+import { peerFetch } from "../pkg/tls/peer_fetch.js";
 import type { ServerConfig } from "./config.js";
 import { hexId, urlString } from "./ids.js";
 import type { Member } from "./membership.js";
@@ -21,12 +23,16 @@ interface WireMember {
   isLearner?: boolean;
 }
 
-/** GET /members from each URL in turn; the first good answer wins. */
-export async function fetchRemoteCluster(urls: readonly string[], timeoutMs: number): Promise<RemoteCluster> {
+/** GET /members from each URL in turn (https:// ones with the --peer-* TLS settings); the first good answer wins. */
+export async function fetchRemoteCluster(
+  urls: readonly string[],
+  timeoutMs: number,
+  tls?: TlsInfo,
+): Promise<RemoteCluster> {
   const errors: string[] = [];
   for (const u of urls) {
     try {
-      const res = await fetch(`${urlString(u)}/members`, { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await peerFetch(`${urlString(u)}/members`, { signal: AbortSignal.timeout(timeoutMs) }, tls);
       if (res.status !== 200) throw new Error(`status ${res.status}`);
       const cid = res.headers.get("x-etcd-cluster-id");
       if (cid === null || !/^[0-9a-fA-F]{1,16}$/.test(cid)) throw new Error("no X-Etcd-Cluster-ID header");

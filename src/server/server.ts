@@ -16,6 +16,7 @@ import { Backend } from "../backend/index.js";
 import { Lessor } from "../lease/index.js";
 import { KVStore } from "../mvcc/index.js";
 import { WatchableStore } from "../mvcc/watch/index.js";
+import { peerFetch } from "../pkg/tls/peer_fetch.js";
 import { decodeConfChange } from "../raft/codec.js";
 import { ProposalDroppedError } from "../raft/errors.js";
 import { RawNode, type ReadState, type SoftState, StateType } from "../raft/rawnode.js";
@@ -283,7 +284,7 @@ export class EtcdServer {
         "restarting local member",
       );
     } else if (cfg.initialClusterState === "existing") {
-      remote = await fetchRemoteCluster(remotePeerUrls(cfg), 2 * cfg.electionMs);
+      remote = await fetchRemoteCluster(remotePeerUrls(cfg), 2 * cfg.electionMs, cfg.tls?.peer);
       const self = findSelf(cfg, remote);
       rs = await createJoiningRaftStorage(dirs, { nodeId: self.id, clusterId: remote.clusterId });
       logger.info(
@@ -962,12 +963,16 @@ export class EtcdServer {
     let lastErr: unknown = ErrGRPCNoLeader();
     for (const u of urls) {
       try {
-        const res = await fetch(`${u}${path}`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", "X-Etcd-Cluster-ID": hexId(this.clusterId) },
-          body: JSON.stringify(req),
-          signal: AbortSignal.timeout(this.reqTimeoutMs),
-        });
+        const res = await peerFetch(
+          `${u}${path}`,
+          {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "X-Etcd-Cluster-ID": hexId(this.clusterId) },
+            body: JSON.stringify(req),
+            signal: AbortSignal.timeout(this.reqTimeoutMs),
+          },
+          this.cfg.tls?.peer,
+        );
         const body = (await res.json()) as Record<string, unknown>;
         if (typeof body.error === "string") throw toEtcdError(catalogError(body.error));
         return body;

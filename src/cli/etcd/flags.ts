@@ -295,15 +295,15 @@ export const FLAGS: FlagSpec[] = [
   ),
 
   // Security
-  f(SECURITY, "cert-file", "string", "", F, ["Path to the client server TLS cert file."], {
+  f(SECURITY, "cert-file", "string", "", T, ["Path to the client server TLS cert file."], {
     yaml: "client-transport-security.cert-file",
     note: TLS_NOTE,
   }),
-  f(SECURITY, "key-file", "string", "", F, ["Path to the client server TLS key file."], {
+  f(SECURITY, "key-file", "string", "", T, ["Path to the client server TLS key file."], {
     yaml: "client-transport-security.key-file",
     note: TLS_NOTE,
   }),
-  f(SECURITY, "client-cert-auth", "bool", "false", F, ["Enable client cert authentication."], {
+  f(SECURITY, "client-cert-auth", "bool", "false", T, ["Enable client cert authentication."], {
     yaml: "client-transport-security.client-cert-auth",
     note: TLS_NOTE,
   }),
@@ -312,7 +312,7 @@ export const FLAGS: FlagSpec[] = [
     "client-cert-file",
     "string",
     "",
-    F,
+    T,
     [
       "Path to an explicit peer client TLS cert file otherwise cert file will be used when client auth is required.",
     ],
@@ -323,13 +323,13 @@ export const FLAGS: FlagSpec[] = [
     "client-key-file",
     "string",
     "",
-    F,
+    T,
     [
       "Path to an explicit peer client TLS key file otherwise key file will be used when client auth is required.",
     ],
     { yaml: "client-transport-security.client-key-file", note: TLS_NOTE },
   ),
-  f(SECURITY, "client-crl-file", "string", "", F, ["Path to the client certificate revocation list file."], {
+  f(SECURITY, "client-crl-file", "string", "", T, ["Path to the client certificate revocation list file."], {
     yaml: null,
     note: TLS_NOTE,
   }),
@@ -338,31 +338,31 @@ export const FLAGS: FlagSpec[] = [
     "client-cert-allowed-hostname",
     "strings",
     "",
-    F,
+    T,
     ["Comma-separated list of SAN hostnames for client cert authentication."],
     { yaml: "client-transport-security.allowed-hostname", note: TLS_NOTE },
   ),
-  f(SECURITY, "trusted-ca-file", "string", "", F, ["Path to the client server TLS trusted CA cert file."], {
+  f(SECURITY, "trusted-ca-file", "string", "", T, ["Path to the client server TLS trusted CA cert file."], {
     yaml: "client-transport-security.trusted-ca-file",
     note: TLS_NOTE,
   }),
-  f(SECURITY, "auto-tls", "bool", "false", F, ["Client TLS using generated certificates."], {
+  f(SECURITY, "auto-tls", "bool", "false", T, ["Client TLS using generated certificates."], {
     yaml: "client-transport-security.auto-tls",
     note: TLS_NOTE,
   }),
-  f(SECURITY, "peer-cert-file", "string", "", F, ["Path to the peer server TLS cert file."], {
+  f(SECURITY, "peer-cert-file", "string", "", T, ["Path to the peer server TLS cert file."], {
     yaml: "peer-transport-security.cert-file",
     note: TLS_NOTE,
   }),
-  f(SECURITY, "peer-key-file", "string", "", F, ["Path to the peer server TLS key file."], {
+  f(SECURITY, "peer-key-file", "string", "", T, ["Path to the peer server TLS key file."], {
     yaml: "peer-transport-security.key-file",
     note: TLS_NOTE,
   }),
-  f(SECURITY, "peer-client-cert-auth", "bool", "false", F, ["Enable peer client cert authentication."], {
+  f(SECURITY, "peer-client-cert-auth", "bool", "false", T, ["Enable peer client cert authentication."], {
     yaml: "peer-transport-security.client-cert-auth",
     note: TLS_NOTE,
   }),
-  f(SECURITY, "peer-trusted-ca-file", "string", "", F, ["Path to the peer server TLS trusted CA file."], {
+  f(SECURITY, "peer-trusted-ca-file", "string", "", T, ["Path to the peer server TLS trusted CA file."], {
     yaml: "peer-transport-security.trusted-ca-file",
     note: TLS_NOTE,
   }),
@@ -371,7 +371,7 @@ export const FLAGS: FlagSpec[] = [
     "peer-cert-allowed-cn",
     "strings",
     "",
-    F,
+    T,
     ["Comma-separated list of allowed CNs for inter-peer TLS authentication."],
     { yaml: "peer-transport-security.allowed-cn", note: TLS_NOTE },
   ),
@@ -380,7 +380,7 @@ export const FLAGS: FlagSpec[] = [
     "peer-cert-allowed-hostname",
     "strings",
     "",
-    F,
+    T,
     ["Comma-separated list of allowed SAN hostnames for inter-peer TLS authentication."],
     { yaml: "peer-transport-security.allowed-hostname", note: TLS_NOTE },
   ),
@@ -389,7 +389,7 @@ export const FLAGS: FlagSpec[] = [
     "peer-auto-tls",
     "bool",
     "false",
-    F,
+    T,
     ["Peer TLS using self-generated certificates if --peer-key-file and --peer-cert-file are not provided."],
     { yaml: "peer-transport-security.auto-tls", note: TLS_NOTE },
   ),
@@ -398,7 +398,7 @@ export const FLAGS: FlagSpec[] = [
     "peer-client-cert-file",
     "string",
     "",
-    F,
+    T,
     [
       "Path to an explicit peer client TLS cert file otherwise peer cert file will be used when client auth is required.",
     ],
@@ -409,20 +409,20 @@ export const FLAGS: FlagSpec[] = [
     "peer-client-key-file",
     "string",
     "",
-    F,
+    T,
     [
       "Path to an explicit peer client TLS key file otherwise peer key file will be used when client auth is required.",
     ],
     { yaml: "peer-transport-security.client-key-file", note: TLS_NOTE },
   ),
-  f(SECURITY, "self-signed-cert-validity", "uint", "1", F, [
+  f(SECURITY, "self-signed-cert-validity", "uint", "1", T, [
     "The validity period of the client and peer certificates that are automatically generated by etcd when you specify ClientAutoTLS and PeerAutoTLS, the unit is year, and the default is 1.",
   ]),
-  f(SECURITY, "peer-crl-file", "string", "", F, ["Path to the peer certificate revocation list file."], {
+  f(SECURITY, "peer-crl-file", "string", "", T, ["Path to the peer certificate revocation list file."], {
     yaml: null,
     note: TLS_NOTE,
   }),
-  f(SECURITY, "cipher-suites", "strings", "", F, [
+  f(SECURITY, "cipher-suites", "strings", "", T, [
     "Comma-separated list of supported TLS cipher suites between client/server and peers (empty will be auto-populated by Go).",
   ]),
   f(SECURITY, "cors", "cors", "*", F, [
@@ -431,10 +431,10 @@ export const FLAGS: FlagSpec[] = [
   f(SECURITY, "host-whitelist", "uniqueStrings", "*", F, [
     "Acceptable hostnames from HTTP client requests, if server is not secure (empty or * means allow all).",
   ]),
-  f(SECURITY, "tls-min-version", "string", "TLS1.2", F, [
+  f(SECURITY, "tls-min-version", "string", "TLS1.2", T, [
     "Minimum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3.",
   ]),
-  f(SECURITY, "tls-max-version", "string", "", F, [
+  f(SECURITY, "tls-max-version", "string", "", T, [
     "Maximum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3 (empty will be auto-populated by Go).",
   ]),
   // Auth
@@ -590,7 +590,7 @@ export const FLAGS: FlagSpec[] = [
     "experimental-peer-skip-client-san-verification",
     "bool",
     "false",
-    F,
+    T,
     ["Skip verification of SAN field in client certificate for peer connections."],
     { yaml: null },
   ),

@@ -7,6 +7,7 @@
 // as lines for the caller to log (before `exit.stderr`, which is where etcd prints them).
 
 import { readFileSync } from "node:fs";
+import type { TlsConfig } from "../../pkg/tls/info.js";
 import {
   DEFAULT_ADVERTISE_CLIENT_URL,
   DEFAULT_BACKEND_BATCH_INTERVAL_MS,
@@ -792,7 +793,50 @@ function buildConfig(
     forceNewCluster: bool(v, "force-new-cluster"),
     autoCompactionMode: mode === "revision" ? "revision" : "periodic",
     autoCompactionRetention: str(v, "auto-compaction-retention") || "0",
+    tls: tlsConfig(v),
     unimplementedFlags,
+  };
+}
+
+/** The TLS flags (etcd's ClientTLSInfo, PeerTLSInfo, CipherSuites, TlsMinVersion/TlsMaxVersion). */
+function tlsConfig(v: Values): TlsConfig {
+  const common = {
+    cipherSuites: strs(v, "cipher-suites"),
+    minVersion: str(v, "tls-min-version"),
+    maxVersion: str(v, "tls-max-version"),
+    insecureSkipVerify: false,
+    selfCert: false,
+  };
+  return {
+    client: {
+      ...common,
+      certFile: str(v, "cert-file"),
+      keyFile: str(v, "key-file"),
+      clientCertFile: str(v, "client-cert-file"),
+      clientKeyFile: str(v, "client-key-file"),
+      trustedCaFile: str(v, "trusted-ca-file"),
+      clientCertAuth: bool(v, "client-cert-auth"),
+      crlFile: str(v, "client-crl-file"),
+      allowedCns: [],
+      allowedHostnames: strs(v, "client-cert-allowed-hostname"),
+      skipClientSanVerify: false,
+    },
+    peer: {
+      ...common,
+      certFile: str(v, "peer-cert-file"),
+      keyFile: str(v, "peer-key-file"),
+      clientCertFile: str(v, "peer-client-cert-file"),
+      clientKeyFile: str(v, "peer-client-key-file"),
+      trustedCaFile: str(v, "peer-trusted-ca-file"),
+      clientCertAuth: bool(v, "peer-client-cert-auth"),
+      crlFile: str(v, "peer-crl-file"),
+      allowedCns: strs(v, "peer-cert-allowed-cn"),
+      allowedHostnames: strs(v, "peer-cert-allowed-hostname"),
+      skipClientSanVerify: bool(v, "experimental-peer-skip-client-san-verification"),
+    },
+    clientAutoTls: bool(v, "auto-tls"),
+    peerAutoTls: bool(v, "peer-auto-tls"),
+    selfSignedCertValidity: num(v, "self-signed-cert-validity"),
   };
 }
 

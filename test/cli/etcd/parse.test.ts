@@ -323,23 +323,33 @@ test("every flag etcd 3.5 defines is accepted, on the command line and in the en
 });
 
 test("flags etcd accepts but etcd-ts does not implement: one warning each, values kept for later", () => {
-  const r = parse(["--auto-tls", "--cert-file=/c.pem", "--metrics=extensive", "--snapshot", "--enable-v2"]);
+  const r = parse([
+    "--experimental-enable-distributed-tracing",
+    "--experimental-distributed-tracing-address=collector:4317",
+    "--metrics=extensive",
+    "--snapshot",
+    "--enable-v2",
+  ]);
   assert.ok(r.config);
   assert.deepEqual(r.config.unimplementedFlags, {
-    "cert-file": "/c.pem",
-    "auto-tls": "true",
+    "experimental-enable-distributed-tracing": "true",
+    "experimental-distributed-tracing-address": "collector:4317",
     metrics: "extensive",
   });
   assert.deepEqual(r.warnings, [
     "--enable-v2 is deprecated in 3.5 and will be decommissioned in 3.6.",
     "'data-dir' was empty; using default: default.etcd",
-    "--cert-file=/c.pem is accepted but not implemented yet in etcd-ts; ignoring it (connections are not encrypted or authenticated)",
-    "--auto-tls=true is accepted but not implemented yet in etcd-ts; ignoring it (connections are not encrypted or authenticated)",
     "--metrics=extensive is accepted but not implemented yet in etcd-ts; ignoring it",
+    "--experimental-enable-distributed-tracing=true is accepted but not implemented yet in etcd-ts; ignoring it",
+    "--experimental-distributed-tracing-address=collector:4317 is accepted but not implemented yet in etcd-ts; ignoring it",
     "flag --snapshot is no longer supported - ignoring",
   ]);
   // Set to their defaults, they are not worth a warning.
-  const quiet = parse(["--auto-tls=false", "--metrics=basic", "--initial-election-tick-advance=true"]);
+  const quiet = parse([
+    "--experimental-enable-distributed-tracing=false",
+    "--metrics=basic",
+    "--initial-election-tick-advance=true",
+  ]);
   assert.deepEqual(quiet.warnings, ["'data-dir' was empty; using default: default.etcd"]);
   assert.deepEqual(quiet.config?.unimplementedFlags, {});
 });
@@ -420,7 +430,10 @@ test("--help and -h: the usage on stderr, the grouped flags on stdout, exit 0", 
   assert.ok(help.includes(`  --data-dir '$\{name}.etcd'\n`));
   assert.ok(help.includes("  --max-request-bytes '1572864'\n"));
   assert.ok(help.includes("  --pre-vote 'true'\n"));
-  assert.ok(help.includes("  --auto-tls 'false'  [not implemented yet in etcd-ts: accepted and ignored]\n"));
+  assert.ok(help.includes("  --auto-tls 'false'\n"));
+  assert.ok(
+    help.includes("  --enable-pprof 'false'  [not implemented yet in etcd-ts: accepted and ignored]\n"),
+  );
   assert.ok(
     help.endsWith(
       "CAUTIOUS with unsafe flag! It may break the guarantees given by the consensus protocol!\n",
