@@ -6,9 +6,11 @@
 // message; requests are read from the body as a sequence of JSON values.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { type CallCredentials, callCredentials } from "../auth/call_context.js";
 import { GRPC_OVERHEAD_BYTES } from "../server/convert.js";
 import { EtcdError, Status, toEtcdError } from "../server/errors.js";
 import * as pb from "./gen/etcdserverpb/rpc.js";
+import { AuthRpc } from "./grpc/auth.js";
 import type { ApiLogger } from "./types.js";
 import { unimplemented, type V3Rpc } from "./v3rpc.js";
 import { WatchSession } from "./watch.js";
@@ -91,27 +93,62 @@ const ROUTES: Record<string, Route> = {
   ),
 };
 
-const AUTH_ROUTES: Record<string, string> = {
-  enable: "AuthEnable",
-  disable: "AuthDisable",
-  status: "AuthStatus",
-  authenticate: "Authenticate",
-  "user/add": "UserAdd",
-  "user/get": "UserGet",
-  "user/list": "UserList",
-  "user/delete": "UserDelete",
-  "user/changepw": "UserChangePassword",
-  "user/grant": "UserGrantRole",
-  "user/revoke": "UserRevokeRole",
-  "role/add": "RoleAdd",
-  "role/get": "RoleGet",
-  "role/list": "RoleList",
-  "role/delete": "RoleDelete",
-  "role/grant": "RoleGrantPermission",
-  "role/revoke": "RoleRevokePermission",
-};
-for (const [p, method] of Object.entries(AUTH_ROUTES))
-  ROUTES[`/v3/auth/${p}`] = { kind: "unimplemented", method };
+const auth = (a: V3Rpc) => new AuthRpc(a);
+Object.assign(ROUTES, {
+  "/v3/auth/enable": unaryRoute(pb.AuthEnableRequest, pb.AuthEnableResponse, (a, r) => auth(a).authEnable(r)),
+  "/v3/auth/disable": unaryRoute(pb.AuthDisableRequest, pb.AuthDisableResponse, (a, r) =>
+    auth(a).authDisable(r),
+  ),
+  "/v3/auth/status": unaryRoute(pb.AuthStatusRequest, pb.AuthStatusResponse, (a, r) => auth(a).authStatus(r)),
+  "/v3/auth/authenticate": unaryRoute(pb.AuthenticateRequest, pb.AuthenticateResponse, (a, r) =>
+    auth(a).authenticate(r),
+  ),
+  "/v3/auth/user/add": unaryRoute(pb.AuthUserAddRequest, pb.AuthUserAddResponse, (a, r) =>
+    auth(a).userAdd(r),
+  ),
+  "/v3/auth/user/get": unaryRoute(pb.AuthUserGetRequest, pb.AuthUserGetResponse, (a, r) =>
+    auth(a).userGet(r),
+  ),
+  "/v3/auth/user/list": unaryRoute(pb.AuthUserListRequest, pb.AuthUserListResponse, (a, r) =>
+    auth(a).userList(r),
+  ),
+  "/v3/auth/user/delete": unaryRoute(pb.AuthUserDeleteRequest, pb.AuthUserDeleteResponse, (a, r) =>
+    auth(a).userDelete(r),
+  ),
+  "/v3/auth/user/changepw": unaryRoute(
+    pb.AuthUserChangePasswordRequest,
+    pb.AuthUserChangePasswordResponse,
+    (a, r) => auth(a).userChangePassword(r),
+  ),
+  "/v3/auth/user/grant": unaryRoute(pb.AuthUserGrantRoleRequest, pb.AuthUserGrantRoleResponse, (a, r) =>
+    auth(a).userGrantRole(r),
+  ),
+  "/v3/auth/user/revoke": unaryRoute(pb.AuthUserRevokeRoleRequest, pb.AuthUserRevokeRoleResponse, (a, r) =>
+    auth(a).userRevokeRole(r),
+  ),
+  "/v3/auth/role/add": unaryRoute(pb.AuthRoleAddRequest, pb.AuthRoleAddResponse, (a, r) =>
+    auth(a).roleAdd(r),
+  ),
+  "/v3/auth/role/get": unaryRoute(pb.AuthRoleGetRequest, pb.AuthRoleGetResponse, (a, r) =>
+    auth(a).roleGet(r),
+  ),
+  "/v3/auth/role/list": unaryRoute(pb.AuthRoleListRequest, pb.AuthRoleListResponse, (a, r) =>
+    auth(a).roleList(r),
+  ),
+  "/v3/auth/role/delete": unaryRoute(pb.AuthRoleDeleteRequest, pb.AuthRoleDeleteResponse, (a, r) =>
+    auth(a).roleDelete(r),
+  ),
+  "/v3/auth/role/grant": unaryRoute(
+    pb.AuthRoleGrantPermissionRequest,
+    pb.AuthRoleGrantPermissionResponse,
+    (a, r) => auth(a).roleGrantPermission(r),
+  ),
+  "/v3/auth/role/revoke": unaryRoute(
+    pb.AuthRoleRevokePermissionRequest,
+    pb.AuthRoleRevokePermissionResponse,
+    (a, r) => auth(a).roleRevokePermission(r),
+  ),
+} satisfies Record<string, Route>);
 for (const [p, method] of [
   ["/v3/lock/lock", "Lock"],
   ["/v3/lock/unlock", "Unlock"],
@@ -199,7 +236,29 @@ const HTTP_TEXT: Record<number, string> = {
   504: "Gateway Timeout",
 };
 
-export async function handleGateway(
+/**
+ * The credentials of a gateway request: the token in the Authorization header ("Bearer " optional), as
+ * grpc-gateway forwards it, or in Grpc-Metadata-Token. A client certificate does not name a user here
+ * (etcd's gateway reaches the server with its own certificate, whose name it ignores).
+ */
+export function gatewayCredentials(req: IncomingMessage): CallCredentials {
+  const h = req.headers.authorization ?? req.headers["grpc-metadata-token"];
+  const v = Array.isArray(h) ? h[0] : h;
+  if (v === undefined) return {};
+  return { token: v.startsWith("Bearer ") ? v.slice("Bearer ".length) : v };
+}
+
+export function handleGateway(
+  rpc: V3Rpc,
+  logger: ApiLogger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<void> {
+  return callCredentials.run(gatewayCredentials(req), () => serveGateway(rpc, logger, req, res, path));
+}
+
+async function serveGateway(
   rpc: V3Rpc,
   logger: ApiLogger,
   req: IncomingMessage,

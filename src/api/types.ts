@@ -5,6 +5,8 @@
 // Errors: methods throw EtcdErrors of src/server/errors.ts (or mvcc/lease errors, mapped the same way);
 // the API layer answers with their gRPC code and exact message.
 
+import type { MemberAuth } from "../auth/member.js";
+import type { AuthInfo } from "../auth/types.js";
 import type { WatchableStore } from "../mvcc/watch/index.js";
 import type * as pb from "./gen/etcdserverpb/rpc.js";
 
@@ -26,14 +28,16 @@ export interface ApiServer {
   /** True while this member is a learner: it serves only what etcd lets learners serve. */
   isLearner?(): boolean;
 
-  range(r: pb.RangeRequest): Promise<pb.RangeResponse>;
-  put(r: pb.PutRequest): Promise<pb.PutResponse>;
-  deleteRange(r: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse>;
-  txn(r: pb.TxnRequest): Promise<pb.TxnResponse>;
-  compact(r: pb.CompactionRequest): Promise<pb.CompactionResponse>;
+  // `ai`: the user making the request (auth), recorded in the proposal and checked when it is applied.
+  // `chk` of range: the auth check, run after the linearizable wait, before the read.
+  range(r: pb.RangeRequest, chk?: () => void): Promise<pb.RangeResponse>;
+  put(r: pb.PutRequest, ai?: AuthInfo): Promise<pb.PutResponse>;
+  deleteRange(r: pb.DeleteRangeRequest, ai?: AuthInfo): Promise<pb.DeleteRangeResponse>;
+  txn(r: pb.TxnRequest, ai?: AuthInfo): Promise<pb.TxnResponse>;
+  compact(r: pb.CompactionRequest, ai?: AuthInfo): Promise<pb.CompactionResponse>;
 
-  leaseGrant(r: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse>;
-  leaseRevoke(r: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse>;
+  leaseGrant(r: pb.LeaseGrantRequest, ai?: AuthInfo): Promise<pb.LeaseGrantResponse>;
+  leaseRevoke(r: pb.LeaseRevokeRequest, ai?: AuthInfo): Promise<pb.LeaseRevokeResponse>;
   /** Renews the lease; resolves with its TTL in seconds. Throws ErrGRPCLeaseNotFound (or the lease error). */
   leaseRenew(id: bigint): Promise<bigint>;
   /** A missing lease may throw the lease-not-found error: the API answers TTL -1 then, as etcd. */
@@ -51,7 +55,7 @@ export interface ApiServer {
   hashKV(r: pb.HashKVRequest): Promise<pb.HashKVResponse>;
   hash(): Promise<pb.HashResponse>;
   /** Also read (action GET) by /health and /readyz for active alarms, unless activeAlarms is there. */
-  alarm(r: pb.AlarmRequest): Promise<pb.AlarmResponse>;
+  alarm(r: pb.AlarmRequest, ai?: AuthInfo): Promise<pb.AlarmResponse>;
   /** The alarms this member has applied, read locally without a Raft round (etcd's Alarms()). */
   activeAlarms?(): pb.AlarmMember[];
   defragment(): Promise<pb.DefragmentResponse>;
@@ -63,6 +67,9 @@ export interface ApiServer {
   snapshot(): AsyncIterable<Uint8Array> & { readonly size?: number };
   moveLeader(r: pb.MoveLeaderRequest): Promise<pb.MoveLeaderResponse>;
   downgrade?(r: pb.DowngradeRequest): Promise<pb.DowngradeResponse>;
+
+  /** Users, roles, tokens and their checks (absent: no auth; the Auth service answers UNIMPLEMENTED). */
+  readonly auth?: MemberAuth;
 
   /** The watchable key space: one WatchStream per gRPC Watch call. */
   readonly watchable: WatchableStore;

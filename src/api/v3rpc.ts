@@ -3,6 +3,8 @@
 // JSON gateway (src/api/gateway.ts) both answer through this, so they behave alike.
 
 import { createHash } from "node:crypto";
+import { type CallCredentials, currentCredentials } from "../auth/call_context.js";
+import type { AuthInfo } from "../auth/types.js";
 import {
   checkDeleteRangeRequest,
   checkPutRequest,
@@ -11,8 +13,18 @@ import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_TXN_OPS,
 } from "../server/convert.js";
-import { ErrGRPCLeaseNotFound, EtcdError, Status, toEtcdError } from "../server/errors.js";
+import {
+  ErrGRPCAuthOldRevision,
+  ErrGRPCInvalidAuthToken,
+  ErrGRPCLeaseNotFound,
+  ErrGRPCPermissionDenied,
+  ErrGRPCUserEmpty,
+  EtcdError,
+  Status,
+  toEtcdError,
+} from "../server/errors.js";
 import type * as pb from "./gen/etcdserverpb/rpc.js";
+import { AlarmRequest_AlarmAction } from "./gen/etcdserverpb/rpc.js";
 import type { ApiLimits, ApiServer } from "./types.js";
 
 /** Bytes of backend per Snapshot message (etcd's snapshotSendBufferSize). */
@@ -55,51 +67,111 @@ export class V3Rpc {
     };
   }
 
-  private filled<T extends { header: pb.ResponseHeader | undefined }>(resp: T): T {
+  filled<T extends { header: pb.ResponseHeader | undefined }>(resp: T): T {
     resp.header = this.header(resp.header);
     return resp;
   }
 
+  // ---- auth: who is asking, and may they (etcd's checks in its v3 server and v3rpc) --------------------
+
+  /**
+   * The user of the call being served (undefined: auth disabled or no credentials). Read the credentials
+   * before the first await of a method: they belong to the call's async context.
+   */
+  caller(): Promise<AuthInfo | undefined> {
+    const auth = this.server.auth;
+    if (auth === undefined || !auth.isEnabled()) return Promise.resolve(undefined);
+    return auth.resolve(currentCredentials());
+  }
+
+  /**
+   * Why a watch create is refused (its cancel_reason), or undefined if the caller may read the range
+   * (etcd's isWatchPermitted; an empty key means "\0", the smallest key).
+   */
+  async watchRefusal(c: pb.WatchCreateRequest, creds: CallCredentials): Promise<string | undefined> {
+    const auth = this.server.auth;
+    if (auth === undefined || !auth.isEnabled()) return undefined;
+    try {
+      const ai = await auth.resolve(creds);
+      auth.checkRange(ai, c.key.length === 0 ? new Uint8Array([0]) : c.key, c.rangeEnd);
+      return undefined;
+    } catch (err) {
+      const e = toEtcdError(err);
+      const known = [ErrGRPCInvalidAuthToken, ErrGRPCAuthOldRevision, ErrGRPCUserEmpty];
+      return known.some((k) => k.matches(e)) ? e.message : ErrGRPCPermissionDenied.message;
+    }
+  }
+
+  /** Some user is needed (any). Resolves with it. */
+  private async anyUser(): Promise<AuthInfo | undefined> {
+    const ai = await this.caller();
+    this.server.auth?.requireUser(ai);
+    return ai;
+  }
+
+  /** Root is needed. Resolves with it. */
+  private async rootUser(): Promise<AuthInfo | undefined> {
+    const ai = await this.caller();
+    this.server.auth?.checkAdmin(ai);
+    return ai;
+  }
+
   // ---- KV ----------------------------------------------------------------------------------------------
 
+  /** Read access to the range, checked on the state the read sees; the auth state must not change meanwhile. */
   async range(r: pb.RangeRequest): Promise<pb.RangeResponse> {
     checkRangeRequest(r);
-    return this.filled(await this.server.range(r));
+    const auth = this.server.auth;
+    const ai = await this.caller();
+    const chk = auth === undefined ? undefined : () => auth.checkRange(ai, r.key, r.rangeEnd);
+    const resp = await this.server.range(r, chk);
+    auth?.checkUnchanged(ai);
+    return this.filled(resp);
   }
+
+  // Writes and txns carry the caller to the members, which check its access as they apply them.
 
   async put(r: pb.PutRequest): Promise<pb.PutResponse> {
     checkPutRequest(r);
-    return this.filled(await this.server.put(r));
+    return this.filled(await this.server.put(r, await this.caller()));
   }
 
   async deleteRange(r: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
     checkDeleteRangeRequest(r);
-    return this.filled(await this.server.deleteRange(r));
+    return this.filled(await this.server.deleteRange(r, await this.caller()));
   }
 
   async txn(r: pb.TxnRequest): Promise<pb.TxnResponse> {
     checkTxnRequest(r, this.maxTxnOps);
-    return this.filled(await this.server.txn(r));
+    return this.filled(await this.server.txn(r, await this.caller()));
   }
 
+  /** Compaction needs a user (etcd checks nothing here; etcd-ts does not let anonymous clients compact). */
   async compact(r: pb.CompactionRequest): Promise<pb.CompactionResponse> {
-    return this.filled(await this.server.compact(r));
+    return this.filled(await this.server.compact(r, await this.anyUser()));
   }
 
   // ---- Lease -------------------------------------------------------------------------------------------
 
   async leaseGrant(r: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
-    return this.filled(await this.server.leaseGrant(r));
+    return this.filled(await this.server.leaseGrant(r, await this.anyUser()));
   }
 
+  /** Revoking deletes the lease's keys: checked against them when applied. */
   async leaseRevoke(r: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse> {
-    return this.filled(await this.server.leaseRevoke(r));
+    return this.filled(await this.server.leaseRevoke(r, await this.anyUser()));
   }
 
   /** A missing lease answers TTL -1 (not an error), as etcd. */
   async leaseTimeToLive(r: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
+    const auth = this.server.auth;
+    const ai = await this.caller();
+    // Listing the keys needs read access to each of them.
+    auth?.checkLeaseTimeToLive(ai, r.ID, r.keys);
     try {
-      return this.filled(await this.server.leaseTimeToLive(r));
+      const resp = await this.server.leaseTimeToLive(r);
+      if (r.keys) auth?.checkUnchanged(ai);
+      return this.filled(resp);
     } catch (err) {
       if (!ErrGRPCLeaseNotFound.matches(toEtcdError(err))) throw err;
       return { header: this.header(), ID: r.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
@@ -107,6 +179,8 @@ export class V3Rpc {
   }
 
   async leaseLeases(): Promise<pb.LeaseLeasesResponse> {
+    const ai = await this.caller();
+    this.server.auth?.checkLeaseLeases(ai);
     try {
       return this.filled(await this.server.leaseLeases());
     } catch (err) {
@@ -120,6 +194,8 @@ export class V3Rpc {
    * revocation, as etcd); a missing lease answers TTL 0.
    */
   async leaseKeepAlive(r: pb.LeaseKeepAliveRequest): Promise<pb.LeaseKeepAliveResponse> {
+    // Renewing needs write access to the lease's keys (or root), as revoking does.
+    this.server.auth?.checkLeaseRenew(await this.caller(), r.ID);
     const header = this.header();
     let ttl: bigint;
     try {
@@ -137,45 +213,58 @@ export class V3Rpc {
     return this.filled(await this.server.memberList(r.linearizable));
   }
 
+  // Membership changes are root's (etcd's checkMembershipOperationPermission); listing is anyone's.
+
   async memberAdd(r: pb.MemberAddRequest): Promise<pb.MemberAddResponse> {
+    await this.rootUser();
     if (!this.server.memberAdd) throw unimplemented("MemberAdd");
     return this.filled(await this.server.memberAdd(r));
   }
 
   async memberRemove(r: pb.MemberRemoveRequest): Promise<pb.MemberRemoveResponse> {
+    await this.rootUser();
     if (!this.server.memberRemove) throw unimplemented("MemberRemove");
     return this.filled(await this.server.memberRemove(r));
   }
 
   async memberUpdate(r: pb.MemberUpdateRequest): Promise<pb.MemberUpdateResponse> {
+    await this.rootUser();
     if (!this.server.memberUpdate) throw unimplemented("MemberUpdate");
     return this.filled(await this.server.memberUpdate(r));
   }
 
   async memberPromote(r: pb.MemberPromoteRequest): Promise<pb.MemberPromoteResponse> {
+    await this.rootUser();
     if (!this.server.memberPromote) throw unimplemented("MemberPromote");
     return this.filled(await this.server.memberPromote(r));
   }
 
   // ---- Maintenance -------------------------------------------------------------------------------------
 
+  // Maintenance is root's, except reading alarms and status (any user), as etcd's authMaintenanceServer.
+
   async alarm(r: pb.AlarmRequest): Promise<pb.AlarmResponse> {
-    return this.filled(await this.server.alarm(r));
+    const ai = r.action === AlarmRequest_AlarmAction.GET ? await this.anyUser() : await this.rootUser();
+    return this.filled(await this.server.alarm(r, ai));
   }
 
   async status(): Promise<pb.StatusResponse> {
+    await this.anyUser();
     return this.filled(await this.server.status());
   }
 
   async defragment(): Promise<pb.DefragmentResponse> {
+    await this.rootUser();
     return this.filled(await this.server.defragment());
   }
 
   async hash(): Promise<pb.HashResponse> {
+    await this.rootUser();
     return this.filled(await this.server.hash());
   }
 
   async hashKV(r: pb.HashKVRequest): Promise<pb.HashKVResponse> {
+    await this.rootUser();
     return this.filled(await this.server.hashKV(r));
   }
 
@@ -184,6 +273,7 @@ export class V3Rpc {
    * SHA-256 of everything sent (etcdctl snapshot restore checks it).
    */
   async *snapshot(): AsyncGenerator<pb.SnapshotResponse> {
+    await this.rootUser();
     const snap = this.server.snapshot();
     const total = typeof snap.size === "number" ? snap.size : undefined;
     const sha = createHash("sha256");
@@ -234,10 +324,12 @@ export class V3Rpc {
   }
 
   async moveLeader(r: pb.MoveLeaderRequest): Promise<pb.MoveLeaderResponse> {
+    await this.rootUser();
     return this.filled(await this.server.moveLeader(r));
   }
 
   async downgrade(r: pb.DowngradeRequest): Promise<pb.DowngradeResponse> {
+    await this.rootUser();
     if (!this.server.downgrade) throw unimplemented("Downgrade");
     return this.filled(await this.server.downgrade(r));
   }

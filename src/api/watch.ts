@@ -2,6 +2,7 @@
 // cancel, progress), etcdserverpb WatchResponses out to a sink with backpressure. The gRPC Watch call and
 // the gateway's /v3/watch each drive one.
 
+import { type CallCredentials, currentCredentials } from "../auth/call_context.js";
 import type { WatchRequest, WatchResponse, WatchStream } from "../mvcc/watch/index.js";
 import { eventToPb } from "../server/convert.js";
 import { ErrGRPCCompacted } from "../server/errors.js";
@@ -23,6 +24,10 @@ export interface WatchSink {
 export class WatchSession {
   private readonly ws: WatchStream;
   private closed = false;
+  /** The credentials of the call that opened the stream (watch creates are checked against them). */
+  private readonly creds: CallCredentials = currentCredentials();
+  /** While auth checks are in flight, requests wait here so they are still handled in order. */
+  private queue: Promise<void> | undefined;
 
   constructor(
     private readonly rpc: V3Rpc,
@@ -42,6 +47,33 @@ export class WatchSession {
 
   /** Handles one request of the client; unknown or empty requests are ignored, as etcd does. */
   handle(req: pb.WatchRequest): void {
+    if (this.closed) return;
+    const u = req.requestUnion;
+    // With auth on, a create first checks the caller's read access to the range (asynchronously: a
+    // token may have to be looked up), and the requests after it wait their turn.
+    if (this.queue !== undefined || (u?.$case === "createRequest" && this.rpc.server.auth?.isEnabled())) {
+      this.queue = (this.queue ?? Promise.resolve())
+        .then(() => this.handleChecked(req))
+        .catch(() => this.close());
+      return;
+    }
+    this.handleNow(req);
+  }
+
+  private async handleChecked(req: pb.WatchRequest): Promise<void> {
+    const u = req.requestUnion;
+    if (u?.$case === "createRequest") {
+      const reason = await this.rpc.watchRefusal(u.value, this.creds);
+      if (this.closed) return;
+      if (reason !== undefined) {
+        this.refuse(reason);
+        return;
+      }
+    }
+    this.handleNow(req);
+  }
+
+  private handleNow(req: pb.WatchRequest): void {
     if (this.closed) return;
     const u = req.requestUnion;
     switch (u?.$case) {

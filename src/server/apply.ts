@@ -5,6 +5,7 @@
 import type { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
 import { AlarmRequest_AlarmAction, AlarmType } from "../api/gen/etcdserverpb/rpc.js";
+import { type AuthApplyContext, applyAuthRequest, checkApplyPermission, NOT_AUTH } from "../auth/apply.js";
 import type { Lessor } from "../lease/index.js";
 import type { KVStore } from "../mvcc/index.js";
 import type { AlarmStore } from "./alarms.js";
@@ -33,6 +34,8 @@ export interface ApplyContext {
   quota?: { available(req: QuotaRequest): boolean };
   /** Completes a header with this member's IDs and term. */
   header(rev: number): pb.ResponseHeader;
+  /** The auth store: requests are checked against their entry's user, auth requests applied to it. */
+  auth?: AuthApplyContext;
 }
 
 export function applyRequest(ctx: ApplyContext, req: InternalRaftRequest): unknown {
@@ -97,6 +100,11 @@ function applyOne(ctx: ApplyContext, req: InternalRaftRequest): unknown {
   if (req.v2 !== undefined) return v2StoreFor(ctx.kv.backend).apply(req.v2);
   checkAlarms(ctx, req);
   if (req.alarm !== undefined) return applyAlarm(ctx, req.alarm);
+  if (ctx.auth !== undefined) {
+    checkApplyPermission(ctx.auth, req);
+    const r = applyAuthRequest(ctx.auth, req);
+    if (r !== NOT_AUTH) return r;
+  }
   // Whether the request fits this member's quota is judged before it applies; it applies either way
   // (the key space must stay identical on every member) but the proposer is told "no space" and the
   // member raises the alarm.

@@ -166,6 +166,15 @@ export interface ServerConfig {
    */
   autoCompactionRetention: string;
   /**
+   * --auth-token (default "simple"): "simple", or "jwt,pub-key=<file>,priv-key=<file>,sign-method=<alg>"
+   * with an optional ",ttl=<duration>" (src/auth/options.ts).
+   */
+  authToken: string;
+  /** --auth-token-ttl in seconds (default 300): how long a simple token lives unused. */
+  authTokenTtl: number;
+  /** --bcrypt-cost (default 10; outside 4..31 the default is used, as etcd). */
+  bcryptCost: number;
+  /**
    * TLS for the client and peer ports (--cert-file, --peer-cert-file, --auto-tls, ... see src/pkg/tls/info.ts).
    * Absent: no TLS. startEtcd resolves auto TLS into certificate files before the server sees it.
    */
@@ -212,6 +221,9 @@ export function defaultServerConfig(): ServerConfig {
     forceNewCluster: false,
     autoCompactionMode: "periodic",
     autoCompactionRetention: "0",
+    authToken: "simple",
+    authTokenTtl: 300,
+    bcryptCost: 10,
     tls: defaultTlsConfig(),
     unimplementedFlags: {},
   };

@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
 import { AlarmRequest_AlarmAction, AlarmType } from "../api/gen/etcdserverpb/rpc.js";
+import { checkAuthOptions, MemberAuth, memberAuthOptions } from "../auth/member.js";
+import type { AuthInfo } from "../auth/types.js";
 import { Backend } from "../backend/index.js";
 import { Lessor } from "../lease/index.js";
 import { KVStore } from "../mvcc/index.js";
@@ -145,6 +147,8 @@ export class EtcdServer {
   /** Active alarms (replicated state, kept in the backend's alarm bucket). */
   alarms: AlarmStore;
   readonly quota: BackendQuota;
+  /** Users, roles, tokens and the checks they make (src/auth); its store follows the backend. */
+  readonly auth: MemberAuth;
 
   private constructor(
     readonly cfg: ServerConfig,
@@ -154,6 +158,7 @@ export class EtcdServer {
     this.id = rs.metadata.nodeId;
     this.clusterId = rs.metadata.clusterId;
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
+    this.auth = new MemberAuth(memberAuthOptions(cfg), this.authHost(), logger);
     const st = this.openState(dirs.dbPath);
     this.backend = st.backend;
     this.lessor = st.lessor;
@@ -254,6 +259,7 @@ export class EtcdServer {
     cluster.recover();
     cluster.clusterId = this.clusterId;
     const alarms = new AlarmStore(backend, this.logger);
+    this.auth.open(backend);
     return { backend, lessor, kv, watchable, cluster, alarms };
   }
 
@@ -263,6 +269,7 @@ export class EtcdServer {
     logger: ServerLogger,
     transport: TransportFactory,
   ): Promise<EtcdServer> {
+    checkAuthOptions(cfg); // bad --auth-token options stop the start before any storage is touched
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
     let rs: OpenedRaftStorage;
     let remote: RemoteCluster | undefined;
@@ -377,12 +384,12 @@ export class EtcdServer {
   // ---- proposals -----------------------------------------------------------------------------
 
   /** Proposes a request and waits until it is applied; rejects with etcd's errors on timeout. */
-  async propose(req: Partial<InternalRaftRequest>): Promise<unknown> {
+  async propose(req: Partial<InternalRaftRequest>, ai?: AuthInfo): Promise<unknown> {
     if (this.stopped) throw ErrGRPCStopped();
     const id = this.reqIds.next();
     const full = InternalRaftRequest.fromPartial({
       ...req,
-      header: { ID: id, username: "", authRevision: 0n },
+      header: { ID: id, username: ai?.username ?? "", authRevision: BigInt(ai?.revision ?? 0) },
     });
     const data = InternalRaftRequest.encode(full).finish();
     if (data.length > this.cfg.maxRequestBytes) throw ErrGRPCRequestTooLarge();
@@ -821,7 +828,7 @@ export class EtcdServer {
     const id = req.header?.ID ?? req.ID;
     let result: ApplyResult;
     try {
-      result = { ok: true, resp: this.applier(req) };
+      result = { ok: true, resp: this.applier(req, e.index) };
     } catch (err) {
       result = { ok: false, err };
     }
@@ -834,7 +841,7 @@ export class EtcdServer {
     this.wait.trigger(id, result);
   }
 
-  private applier(req: InternalRaftRequest): unknown {
+  private applier(req: InternalRaftRequest, index: number): unknown {
     return applyRequest(
       {
         kv: this.kv,
@@ -843,9 +850,29 @@ export class EtcdServer {
         alarms: this.alarms,
         quota: this.quota,
         header: (rev) => ({ ...this.header(), revision: BigInt(rev) }),
+        auth: { store: this.auth.store, lessor: this.lessor, index, header: () => this.header() },
       },
       req,
     );
+  }
+
+  /** What src/auth needs from the member. */
+  private authHost() {
+    return {
+      propose: (req: Partial<InternalRaftRequest>, ai?: AuthInfo) => this.propose(req, ai),
+      linearizableReadNotify: () => this.linearizableReadNotify(),
+      waitApplied: (index: number) =>
+        new Promise<boolean>((resolve) => {
+          // An index far past this member's log is not one it will apply soon (a forged token).
+          if (index > this.rn.raft.raftLog.lastIndex() + 100_000) return resolve(false);
+          const t = setTimeout(() => resolve(false), this.reqTimeoutMs);
+          this.whenApplied(index, () => {
+            clearTimeout(t);
+            resolve(true);
+          });
+        }),
+      leases: () => this.lessor,
+    };
   }
 
   /**
@@ -879,9 +906,11 @@ export class EtcdServer {
 
   // ---- the v3 API (called by src/api) --------------------------------------------------------
 
-  async range(r: pb.RangeRequest): Promise<pb.RangeResponse> {
+  /** `chk` (auth) runs after the linearizable wait, on the state the range then reads. */
+  async range(r: pb.RangeRequest, chk?: () => void): Promise<pb.RangeResponse> {
     checkRangeRequest(r);
     if (!r.serializable) await this.linearizableReadNotify();
+    chk?.();
     try {
       const resp = rangeResponseToPb(this.kv.rangeRequest(rangeRequestFromPb(r)));
       resp.header = this.header();
@@ -891,39 +920,42 @@ export class EtcdServer {
     }
   }
 
-  async put(r: pb.PutRequest): Promise<pb.PutResponse> {
+  async put(r: pb.PutRequest, ai?: AuthInfo): Promise<pb.PutResponse> {
     checkPutRequest(r);
     await this.quota.check({ put: r });
-    return (await this.propose({ put: r })) as pb.PutResponse;
+    return (await this.propose({ put: r }, ai)) as pb.PutResponse;
   }
 
-  async deleteRange(r: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
+  async deleteRange(r: pb.DeleteRangeRequest, ai?: AuthInfo): Promise<pb.DeleteRangeResponse> {
     checkDeleteRangeRequest(r);
-    return (await this.propose({ deleteRange: r })) as pb.DeleteRangeResponse;
+    return (await this.propose({ deleteRange: r }, ai)) as pb.DeleteRangeResponse;
   }
 
-  async txn(r: pb.TxnRequest): Promise<pb.TxnResponse> {
+  async txn(r: pb.TxnRequest, ai?: AuthInfo): Promise<pb.TxnResponse> {
     checkTxnRequest(r, this.cfg.maxTxnOps);
     await this.quota.check({ txn: r });
-    return (await this.propose({ txn: r })) as pb.TxnResponse;
+    return (await this.propose({ txn: r }, ai)) as pb.TxnResponse;
   }
 
-  async compact(r: pb.CompactionRequest): Promise<pb.CompactionResponse> {
-    const res = (await this.propose({ compaction: r })) as { header: pb.ResponseHeader; done: Promise<void> };
+  async compact(r: pb.CompactionRequest, ai?: AuthInfo): Promise<pb.CompactionResponse> {
+    const res = (await this.propose({ compaction: r }, ai)) as {
+      header: pb.ResponseHeader;
+      done: Promise<void>;
+    };
     if (r.physical) await res.done;
     return { header: res.header };
   }
 
-  async leaseGrant(r: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
+  async leaseGrant(r: pb.LeaseGrantRequest, ai?: AuthInfo): Promise<pb.LeaseGrantResponse> {
     // The proposer picks the ID so every member grants the same one (int64, never 0).
     await this.quota.check({ leaseGrant: r });
     const ID = r.ID !== 0n ? r.ID : this.reqIds.next() & 0x7fffffffffffffffn;
-    return (await this.propose({ leaseGrant: { ID, TTL: r.TTL } })) as pb.LeaseGrantResponse;
+    return (await this.propose({ leaseGrant: { ID, TTL: r.TTL } }, ai)) as pb.LeaseGrantResponse;
   }
 
-  async leaseRevoke(r: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse> {
+  async leaseRevoke(r: pb.LeaseRevokeRequest, ai?: AuthInfo): Promise<pb.LeaseRevokeResponse> {
     if (this.lessor.lookup(r.ID) === undefined) throw ErrGRPCLeaseNotFound();
-    return (await this.propose({ leaseRevoke: r })) as pb.LeaseRevokeResponse;
+    return (await this.propose({ leaseRevoke: r }, ai)) as pb.LeaseRevokeResponse;
   }
 
   /** Renews a lease; the leader owns the expiry clocks, so a follower forwards to it (as etcd). */
@@ -1062,8 +1094,8 @@ export class EtcdServer {
   }
 
   /** Maintenance.Alarm: every action, GET included, goes through Raft (as etcd). */
-  async alarm(r: pb.AlarmRequest): Promise<pb.AlarmResponse> {
-    return (await this.propose({ alarm: r })) as pb.AlarmResponse;
+  async alarm(r: pb.AlarmRequest, ai?: AuthInfo): Promise<pb.AlarmResponse> {
+    return (await this.propose({ alarm: r }, ai)) as pb.AlarmResponse;
   }
 
   /** The active alarms as this member has applied them (no Raft round: /health reads these). */
@@ -1181,6 +1213,7 @@ export class EtcdServer {
     clearInterval(this.ticker);
     this.loop.stop();
     this.lessor.stop();
+    this.auth.close();
     this.wait.failAll(ErrGRPCStopped());
     for (const w of this.readWaiters) w.reject(ErrGRPCStopped());
     await this.transport?.close();

@@ -15,6 +15,7 @@ import { ElectionService } from "../gen/v3electionpb/v3election.js";
 import { LockService } from "../gen/v3lockpb/v3lock.js";
 import { type ApiLogger, noopLogger } from "../types.js";
 import type { V3Rpc } from "../v3rpc.js";
+import { authService, withCallCredentials } from "./auth.js";
 import { clusterService } from "./cluster.js";
 import { kvService } from "./kv.js";
 import { leaseService } from "./lease.js";
@@ -28,7 +29,7 @@ export interface EtcdGrpcServer {
   closeWatches(): void;
 }
 
-/** A grpc-js Server serving KV, Watch, Lease, Cluster, Maintenance, and stubs for Auth, Lock, Election. */
+/** A grpc-js Server serving KV, Watch, Lease, Cluster, Maintenance, Auth, and stubs for Lock, Election. */
 export function createGrpcServer(rpc: V3Rpc, logger: ApiLogger = noopLogger): EtcdGrpcServer {
   const server = new grpc.Server({
     // etcd: MaxRecvMsgSize = --max-request-bytes + 512 KiB; sends unlimited.
@@ -38,12 +39,14 @@ export function createGrpcServer(rpc: V3Rpc, logger: ApiLogger = noopLogger): Et
     "grpc.keepalive_timeout_ms": rpc.grpcKeepaliveTimeoutMs,
   });
   const sessions = new Set<{ close(): void }>();
-  server.addService(KVService, kvService(rpc, logger));
-  server.addService(WatchService, watchService(rpc, logger, sessions));
-  server.addService(LeaseService, leaseService(rpc, logger));
-  server.addService(ClusterService, clusterService(rpc, logger));
-  server.addService(MaintenanceService, maintenanceService(rpc, logger));
-  server.addService(AuthService, unimplementedService(AuthService));
+  // Every handler runs with its call's credentials (token, client certificate) at hand for auth.
+  const c = withCallCredentials;
+  server.addService(KVService, c(kvService(rpc, logger)));
+  server.addService(WatchService, c(watchService(rpc, logger, sessions)));
+  server.addService(LeaseService, c(leaseService(rpc, logger)));
+  server.addService(ClusterService, c(clusterService(rpc, logger)));
+  server.addService(MaintenanceService, c(maintenanceService(rpc, logger)));
+  server.addService(AuthService, c(authService(rpc, logger)));
   server.addService(LockService, unimplementedService(LockService));
   server.addService(ElectionService, unimplementedService(ElectionService));
   return {

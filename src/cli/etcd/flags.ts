@@ -438,27 +438,21 @@ export const FLAGS: FlagSpec[] = [
     "Maximum TLS version supported by etcd. Possible values: TLS1.2, TLS1.3 (empty will be auto-populated by Go).",
   ]),
   // Auth
-  f(
-    AUTH,
-    "auth-token",
-    "string",
-    "simple",
-    F,
-    ["Specify a v3 authentication token type and its options ('simple' or 'jwt')."],
-    { note: "authentication is a later issue" },
-  ),
+  f(AUTH, "auth-token", "string", "simple", T, [
+    "Specify a v3 authentication token type and its options ('simple' or 'jwt').",
+  ]),
   f(
     AUTH,
     "bcrypt-cost",
     "uint",
     "10",
-    F,
+    T,
     [
       "Specify the cost / strength of the bcrypt algorithm for hashing auth passwords. Valid values are between 4 and 31.",
     ],
     { shown: "10" },
   ),
-  f(AUTH, "auth-token-ttl", "uint", "300", F, ["Time (in seconds) of the auth-token-ttl."], { shown: "300" }),
+  f(AUTH, "auth-token-ttl", "uint", "300", T, ["Time (in seconds) of the auth-token-ttl."], { shown: "300" }),
 
   // Profiling and Monitoring
   f(PROFILING, "enable-pprof", "bool", "false", F, [

@@ -793,6 +793,9 @@ function buildConfig(
     forceNewCluster: bool(v, "force-new-cluster"),
     autoCompactionMode: mode === "revision" ? "revision" : "periodic",
     autoCompactionRetention: str(v, "auto-compaction-retention") || "0",
+    authToken: str(v, "auth-token"),
+    authTokenTtl: num(v, "auth-token-ttl"),
+    bcryptCost: num(v, "bcrypt-cost"),
     tls: tlsConfig(v),
     unimplementedFlags,
   };

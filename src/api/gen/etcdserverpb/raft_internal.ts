@@ -9,6 +9,22 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Request } from "./etcdserver.js";
 import {
   AlarmRequest,
+  AuthDisableRequest,
+  AuthEnableRequest,
+  AuthRoleAddRequest,
+  AuthRoleDeleteRequest,
+  AuthRoleGetRequest,
+  AuthRoleGrantPermissionRequest,
+  AuthRoleListRequest,
+  AuthRoleRevokePermissionRequest,
+  AuthStatusRequest,
+  AuthUserAddRequest,
+  AuthUserChangePasswordRequest,
+  AuthUserDeleteRequest,
+  AuthUserGetRequest,
+  AuthUserGrantRoleRequest,
+  AuthUserListRequest,
+  AuthUserRevokeRoleRequest,
   CompactionRequest,
   DeleteRangeRequest,
   LeaseCheckpointRequest,
@@ -61,7 +77,39 @@ export interface InternalRaftRequest {
   leaseRevoke: LeaseRevokeRequest | undefined;
   alarm: AlarmRequest | undefined;
   leaseCheckpoint: LeaseCheckpointRequest | undefined;
+  authEnable: AuthEnableRequest | undefined;
+  authDisable: AuthDisableRequest | undefined;
+  authStatus: AuthStatusRequest | undefined;
+  authenticate: InternalAuthenticateRequest | undefined;
+  authUserAdd: AuthUserAddRequest | undefined;
+  authUserDelete: AuthUserDeleteRequest | undefined;
+  authUserGet: AuthUserGetRequest | undefined;
+  authUserChangePassword: AuthUserChangePasswordRequest | undefined;
+  authUserGrantRole: AuthUserGrantRoleRequest | undefined;
+  authUserRevokeRole: AuthUserRevokeRoleRequest | undefined;
+  authUserList: AuthUserListRequest | undefined;
+  authRoleList: AuthRoleListRequest | undefined;
+  authRoleAdd: AuthRoleAddRequest | undefined;
+  authRoleDelete: AuthRoleDeleteRequest | undefined;
+  authRoleGet: AuthRoleGetRequest | undefined;
+  authRoleGrantPermission: AuthRoleGrantPermissionRequest | undefined;
+  authRoleRevokePermission: AuthRoleRevokePermissionRequest | undefined;
   clusterMemberAttrSet: ClusterMemberAttrSetRequest | undefined;
+}
+
+/**
+ * Authenticate as proposed: the password was checked by the proposing member and is not sent (so no
+ * password reaches the WAL); simple_token is the random prefix of the simple token the entry issues.
+ */
+export interface InternalAuthenticateRequest {
+  name: string;
+  password: string;
+  simpleToken: string;
+  /**
+   * etcd-ts only: the proposer's wall clock (ms since the epoch) when it proposed, recorded with the
+   * simple token so that every member prunes old token records alike (src/auth/simple_token.ts).
+   */
+  issuedUnixMs: bigint;
 }
 
 function createBaseRequestHeader(): RequestHeader {
@@ -366,6 +414,23 @@ function createBaseInternalRaftRequest(): InternalRaftRequest {
     leaseRevoke: undefined,
     alarm: undefined,
     leaseCheckpoint: undefined,
+    authEnable: undefined,
+    authDisable: undefined,
+    authStatus: undefined,
+    authenticate: undefined,
+    authUserAdd: undefined,
+    authUserDelete: undefined,
+    authUserGet: undefined,
+    authUserChangePassword: undefined,
+    authUserGrantRole: undefined,
+    authUserRevokeRole: undefined,
+    authUserList: undefined,
+    authRoleList: undefined,
+    authRoleAdd: undefined,
+    authRoleDelete: undefined,
+    authRoleGet: undefined,
+    authRoleGrantPermission: undefined,
+    authRoleRevokePermission: undefined,
     clusterMemberAttrSet: undefined,
   };
 }
@@ -410,6 +475,57 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     }
     if (message.leaseCheckpoint !== undefined) {
       LeaseCheckpointRequest.encode(message.leaseCheckpoint, writer.uint32(90).fork()).join();
+    }
+    if (message.authEnable !== undefined) {
+      AuthEnableRequest.encode(message.authEnable, writer.uint32(8002).fork()).join();
+    }
+    if (message.authDisable !== undefined) {
+      AuthDisableRequest.encode(message.authDisable, writer.uint32(8090).fork()).join();
+    }
+    if (message.authStatus !== undefined) {
+      AuthStatusRequest.encode(message.authStatus, writer.uint32(8106).fork()).join();
+    }
+    if (message.authenticate !== undefined) {
+      InternalAuthenticateRequest.encode(message.authenticate, writer.uint32(8098).fork()).join();
+    }
+    if (message.authUserAdd !== undefined) {
+      AuthUserAddRequest.encode(message.authUserAdd, writer.uint32(8802).fork()).join();
+    }
+    if (message.authUserDelete !== undefined) {
+      AuthUserDeleteRequest.encode(message.authUserDelete, writer.uint32(8810).fork()).join();
+    }
+    if (message.authUserGet !== undefined) {
+      AuthUserGetRequest.encode(message.authUserGet, writer.uint32(8818).fork()).join();
+    }
+    if (message.authUserChangePassword !== undefined) {
+      AuthUserChangePasswordRequest.encode(message.authUserChangePassword, writer.uint32(8826).fork()).join();
+    }
+    if (message.authUserGrantRole !== undefined) {
+      AuthUserGrantRoleRequest.encode(message.authUserGrantRole, writer.uint32(8834).fork()).join();
+    }
+    if (message.authUserRevokeRole !== undefined) {
+      AuthUserRevokeRoleRequest.encode(message.authUserRevokeRole, writer.uint32(8842).fork()).join();
+    }
+    if (message.authUserList !== undefined) {
+      AuthUserListRequest.encode(message.authUserList, writer.uint32(8850).fork()).join();
+    }
+    if (message.authRoleList !== undefined) {
+      AuthRoleListRequest.encode(message.authRoleList, writer.uint32(8858).fork()).join();
+    }
+    if (message.authRoleAdd !== undefined) {
+      AuthRoleAddRequest.encode(message.authRoleAdd, writer.uint32(9602).fork()).join();
+    }
+    if (message.authRoleDelete !== undefined) {
+      AuthRoleDeleteRequest.encode(message.authRoleDelete, writer.uint32(9610).fork()).join();
+    }
+    if (message.authRoleGet !== undefined) {
+      AuthRoleGetRequest.encode(message.authRoleGet, writer.uint32(9618).fork()).join();
+    }
+    if (message.authRoleGrantPermission !== undefined) {
+      AuthRoleGrantPermissionRequest.encode(message.authRoleGrantPermission, writer.uint32(9626).fork()).join();
+    }
+    if (message.authRoleRevokePermission !== undefined) {
+      AuthRoleRevokePermissionRequest.encode(message.authRoleRevokePermission, writer.uint32(9634).fork()).join();
     }
     if (message.clusterMemberAttrSet !== undefined) {
       ClusterMemberAttrSetRequest.encode(message.clusterMemberAttrSet, writer.uint32(10410).fork()).join();
@@ -526,6 +642,142 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
             message.leaseCheckpoint = LeaseCheckpointRequest.decode(reader, reader.uint32());
             continue;
           }
+          case 1000: {
+            if (tag !== 8002) {
+              break;
+            }
+
+            message.authEnable = AuthEnableRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1011: {
+            if (tag !== 8090) {
+              break;
+            }
+
+            message.authDisable = AuthDisableRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1013: {
+            if (tag !== 8106) {
+              break;
+            }
+
+            message.authStatus = AuthStatusRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1012: {
+            if (tag !== 8098) {
+              break;
+            }
+
+            message.authenticate = InternalAuthenticateRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1100: {
+            if (tag !== 8802) {
+              break;
+            }
+
+            message.authUserAdd = AuthUserAddRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1101: {
+            if (tag !== 8810) {
+              break;
+            }
+
+            message.authUserDelete = AuthUserDeleteRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1102: {
+            if (tag !== 8818) {
+              break;
+            }
+
+            message.authUserGet = AuthUserGetRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1103: {
+            if (tag !== 8826) {
+              break;
+            }
+
+            message.authUserChangePassword = AuthUserChangePasswordRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1104: {
+            if (tag !== 8834) {
+              break;
+            }
+
+            message.authUserGrantRole = AuthUserGrantRoleRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1105: {
+            if (tag !== 8842) {
+              break;
+            }
+
+            message.authUserRevokeRole = AuthUserRevokeRoleRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1106: {
+            if (tag !== 8850) {
+              break;
+            }
+
+            message.authUserList = AuthUserListRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1107: {
+            if (tag !== 8858) {
+              break;
+            }
+
+            message.authRoleList = AuthRoleListRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1200: {
+            if (tag !== 9602) {
+              break;
+            }
+
+            message.authRoleAdd = AuthRoleAddRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1201: {
+            if (tag !== 9610) {
+              break;
+            }
+
+            message.authRoleDelete = AuthRoleDeleteRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1202: {
+            if (tag !== 9618) {
+              break;
+            }
+
+            message.authRoleGet = AuthRoleGetRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1203: {
+            if (tag !== 9626) {
+              break;
+            }
+
+            message.authRoleGrantPermission = AuthRoleGrantPermissionRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1204: {
+            if (tag !== 9634) {
+              break;
+            }
+
+            message.authRoleRevokePermission = AuthRoleRevokePermissionRequest.decode(reader, reader.uint32());
+            continue;
+          }
           case 1301: {
             if (tag !== 10410) {
               break;
@@ -561,6 +813,37 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
       alarm: isSet(object.alarm) ? AlarmRequest.fromJSON(object.alarm) : undefined,
       leaseCheckpoint: isSet(object.lease_checkpoint)
         ? LeaseCheckpointRequest.fromJSON(object.lease_checkpoint)
+        : undefined,
+      authEnable: isSet(object.auth_enable) ? AuthEnableRequest.fromJSON(object.auth_enable) : undefined,
+      authDisable: isSet(object.auth_disable) ? AuthDisableRequest.fromJSON(object.auth_disable) : undefined,
+      authStatus: isSet(object.auth_status) ? AuthStatusRequest.fromJSON(object.auth_status) : undefined,
+      authenticate: isSet(object.authenticate) ? InternalAuthenticateRequest.fromJSON(object.authenticate) : undefined,
+      authUserAdd: isSet(object.auth_user_add) ? AuthUserAddRequest.fromJSON(object.auth_user_add) : undefined,
+      authUserDelete: isSet(object.auth_user_delete)
+        ? AuthUserDeleteRequest.fromJSON(object.auth_user_delete)
+        : undefined,
+      authUserGet: isSet(object.auth_user_get) ? AuthUserGetRequest.fromJSON(object.auth_user_get) : undefined,
+      authUserChangePassword: isSet(object.auth_user_change_password)
+        ? AuthUserChangePasswordRequest.fromJSON(object.auth_user_change_password)
+        : undefined,
+      authUserGrantRole: isSet(object.auth_user_grant_role)
+        ? AuthUserGrantRoleRequest.fromJSON(object.auth_user_grant_role)
+        : undefined,
+      authUserRevokeRole: isSet(object.auth_user_revoke_role)
+        ? AuthUserRevokeRoleRequest.fromJSON(object.auth_user_revoke_role)
+        : undefined,
+      authUserList: isSet(object.auth_user_list) ? AuthUserListRequest.fromJSON(object.auth_user_list) : undefined,
+      authRoleList: isSet(object.auth_role_list) ? AuthRoleListRequest.fromJSON(object.auth_role_list) : undefined,
+      authRoleAdd: isSet(object.auth_role_add) ? AuthRoleAddRequest.fromJSON(object.auth_role_add) : undefined,
+      authRoleDelete: isSet(object.auth_role_delete)
+        ? AuthRoleDeleteRequest.fromJSON(object.auth_role_delete)
+        : undefined,
+      authRoleGet: isSet(object.auth_role_get) ? AuthRoleGetRequest.fromJSON(object.auth_role_get) : undefined,
+      authRoleGrantPermission: isSet(object.auth_role_grant_permission)
+        ? AuthRoleGrantPermissionRequest.fromJSON(object.auth_role_grant_permission)
+        : undefined,
+      authRoleRevokePermission: isSet(object.auth_role_revoke_permission)
+        ? AuthRoleRevokePermissionRequest.fromJSON(object.auth_role_revoke_permission)
         : undefined,
       clusterMemberAttrSet: isSet(object.cluster_member_attr_set)
         ? ClusterMemberAttrSetRequest.fromJSON(object.cluster_member_attr_set)
@@ -606,6 +889,57 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     if (message.leaseCheckpoint !== undefined) {
       obj.lease_checkpoint = LeaseCheckpointRequest.toJSON(message.leaseCheckpoint);
     }
+    if (message.authEnable !== undefined) {
+      obj.auth_enable = AuthEnableRequest.toJSON(message.authEnable);
+    }
+    if (message.authDisable !== undefined) {
+      obj.auth_disable = AuthDisableRequest.toJSON(message.authDisable);
+    }
+    if (message.authStatus !== undefined) {
+      obj.auth_status = AuthStatusRequest.toJSON(message.authStatus);
+    }
+    if (message.authenticate !== undefined) {
+      obj.authenticate = InternalAuthenticateRequest.toJSON(message.authenticate);
+    }
+    if (message.authUserAdd !== undefined) {
+      obj.auth_user_add = AuthUserAddRequest.toJSON(message.authUserAdd);
+    }
+    if (message.authUserDelete !== undefined) {
+      obj.auth_user_delete = AuthUserDeleteRequest.toJSON(message.authUserDelete);
+    }
+    if (message.authUserGet !== undefined) {
+      obj.auth_user_get = AuthUserGetRequest.toJSON(message.authUserGet);
+    }
+    if (message.authUserChangePassword !== undefined) {
+      obj.auth_user_change_password = AuthUserChangePasswordRequest.toJSON(message.authUserChangePassword);
+    }
+    if (message.authUserGrantRole !== undefined) {
+      obj.auth_user_grant_role = AuthUserGrantRoleRequest.toJSON(message.authUserGrantRole);
+    }
+    if (message.authUserRevokeRole !== undefined) {
+      obj.auth_user_revoke_role = AuthUserRevokeRoleRequest.toJSON(message.authUserRevokeRole);
+    }
+    if (message.authUserList !== undefined) {
+      obj.auth_user_list = AuthUserListRequest.toJSON(message.authUserList);
+    }
+    if (message.authRoleList !== undefined) {
+      obj.auth_role_list = AuthRoleListRequest.toJSON(message.authRoleList);
+    }
+    if (message.authRoleAdd !== undefined) {
+      obj.auth_role_add = AuthRoleAddRequest.toJSON(message.authRoleAdd);
+    }
+    if (message.authRoleDelete !== undefined) {
+      obj.auth_role_delete = AuthRoleDeleteRequest.toJSON(message.authRoleDelete);
+    }
+    if (message.authRoleGet !== undefined) {
+      obj.auth_role_get = AuthRoleGetRequest.toJSON(message.authRoleGet);
+    }
+    if (message.authRoleGrantPermission !== undefined) {
+      obj.auth_role_grant_permission = AuthRoleGrantPermissionRequest.toJSON(message.authRoleGrantPermission);
+    }
+    if (message.authRoleRevokePermission !== undefined) {
+      obj.auth_role_revoke_permission = AuthRoleRevokePermissionRequest.toJSON(message.authRoleRevokePermission);
+    }
     if (message.clusterMemberAttrSet !== undefined) {
       obj.cluster_member_attr_set = ClusterMemberAttrSetRequest.toJSON(message.clusterMemberAttrSet);
     }
@@ -645,9 +979,185 @@ export const InternalRaftRequest: MessageFns<InternalRaftRequest> = {
     message.leaseCheckpoint = (object.leaseCheckpoint !== undefined && object.leaseCheckpoint !== null)
       ? LeaseCheckpointRequest.fromPartial(object.leaseCheckpoint)
       : undefined;
+    message.authEnable = (object.authEnable !== undefined && object.authEnable !== null)
+      ? AuthEnableRequest.fromPartial(object.authEnable)
+      : undefined;
+    message.authDisable = (object.authDisable !== undefined && object.authDisable !== null)
+      ? AuthDisableRequest.fromPartial(object.authDisable)
+      : undefined;
+    message.authStatus = (object.authStatus !== undefined && object.authStatus !== null)
+      ? AuthStatusRequest.fromPartial(object.authStatus)
+      : undefined;
+    message.authenticate = (object.authenticate !== undefined && object.authenticate !== null)
+      ? InternalAuthenticateRequest.fromPartial(object.authenticate)
+      : undefined;
+    message.authUserAdd = (object.authUserAdd !== undefined && object.authUserAdd !== null)
+      ? AuthUserAddRequest.fromPartial(object.authUserAdd)
+      : undefined;
+    message.authUserDelete = (object.authUserDelete !== undefined && object.authUserDelete !== null)
+      ? AuthUserDeleteRequest.fromPartial(object.authUserDelete)
+      : undefined;
+    message.authUserGet = (object.authUserGet !== undefined && object.authUserGet !== null)
+      ? AuthUserGetRequest.fromPartial(object.authUserGet)
+      : undefined;
+    message.authUserChangePassword =
+      (object.authUserChangePassword !== undefined && object.authUserChangePassword !== null)
+        ? AuthUserChangePasswordRequest.fromPartial(object.authUserChangePassword)
+        : undefined;
+    message.authUserGrantRole = (object.authUserGrantRole !== undefined && object.authUserGrantRole !== null)
+      ? AuthUserGrantRoleRequest.fromPartial(object.authUserGrantRole)
+      : undefined;
+    message.authUserRevokeRole = (object.authUserRevokeRole !== undefined && object.authUserRevokeRole !== null)
+      ? AuthUserRevokeRoleRequest.fromPartial(object.authUserRevokeRole)
+      : undefined;
+    message.authUserList = (object.authUserList !== undefined && object.authUserList !== null)
+      ? AuthUserListRequest.fromPartial(object.authUserList)
+      : undefined;
+    message.authRoleList = (object.authRoleList !== undefined && object.authRoleList !== null)
+      ? AuthRoleListRequest.fromPartial(object.authRoleList)
+      : undefined;
+    message.authRoleAdd = (object.authRoleAdd !== undefined && object.authRoleAdd !== null)
+      ? AuthRoleAddRequest.fromPartial(object.authRoleAdd)
+      : undefined;
+    message.authRoleDelete = (object.authRoleDelete !== undefined && object.authRoleDelete !== null)
+      ? AuthRoleDeleteRequest.fromPartial(object.authRoleDelete)
+      : undefined;
+    message.authRoleGet = (object.authRoleGet !== undefined && object.authRoleGet !== null)
+      ? AuthRoleGetRequest.fromPartial(object.authRoleGet)
+      : undefined;
+    message.authRoleGrantPermission =
+      (object.authRoleGrantPermission !== undefined && object.authRoleGrantPermission !== null)
+        ? AuthRoleGrantPermissionRequest.fromPartial(object.authRoleGrantPermission)
+        : undefined;
+    message.authRoleRevokePermission =
+      (object.authRoleRevokePermission !== undefined && object.authRoleRevokePermission !== null)
+        ? AuthRoleRevokePermissionRequest.fromPartial(object.authRoleRevokePermission)
+        : undefined;
     message.clusterMemberAttrSet = (object.clusterMemberAttrSet !== undefined && object.clusterMemberAttrSet !== null)
       ? ClusterMemberAttrSetRequest.fromPartial(object.clusterMemberAttrSet)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseInternalAuthenticateRequest(): InternalAuthenticateRequest {
+  return { name: "", password: "", simpleToken: "", issuedUnixMs: 0n };
+}
+
+export const InternalAuthenticateRequest: MessageFns<InternalAuthenticateRequest> = {
+  encode(message: InternalAuthenticateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.password !== "") {
+      writer.uint32(18).string(message.password);
+    }
+    if (message.simpleToken !== "") {
+      writer.uint32(26).string(message.simpleToken);
+    }
+    if (message.issuedUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.issuedUnixMs) !== message.issuedUnixMs) {
+        throw new globalThis.Error("value provided for field message.issuedUnixMs of type int64 too large");
+      }
+      writer.uint32(800).int64(message.issuedUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InternalAuthenticateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInternalAuthenticateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.simpleToken = reader.string();
+            continue;
+          }
+          case 100: {
+            if (tag !== 800) {
+              break;
+            }
+
+            message.issuedUnixMs = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InternalAuthenticateRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      simpleToken: isSet(object.simple_token) ? globalThis.String(object.simple_token) : "",
+      issuedUnixMs: isSet(object.issued_unix_ms) ? BigInt(object.issued_unix_ms) : 0n,
+    };
+  },
+
+  toJSON(message: InternalAuthenticateRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
+    if (message.simpleToken !== "") {
+      obj.simple_token = message.simpleToken;
+    }
+    if (message.issuedUnixMs !== 0n) {
+      obj.issued_unix_ms = message.issuedUnixMs.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InternalAuthenticateRequest>, I>>(base?: I): InternalAuthenticateRequest {
+    return InternalAuthenticateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InternalAuthenticateRequest>, I>>(object: I): InternalAuthenticateRequest {
+    const message = createBaseInternalAuthenticateRequest();
+    message.name = object.name ?? "";
+    message.password = object.password ?? "";
+    message.simpleToken = object.simpleToken ?? "";
+    message.issuedUnixMs = (object.issuedUnixMs !== undefined && object.issuedUnixMs !== null)
+      ? BigInt(object.issuedUnixMs)
+      : 0n;
     return message;
   },
 };
