@@ -49,7 +49,9 @@ export class TestPki {
     const dir = join(this.dir, name);
     mkdirSync(join(dir, "newcerts"), { recursive: true });
     writeFileSync(join(dir, "index.txt"), "");
-    writeFileSync(join(dir, "serial"), `${(Math.floor(Math.random() * 0xffff) + 0x1000).toString(16)}\n`);
+    // A random start (8 hex digits: openssl wants an even count), so CAs do not share serial numbers.
+    const serial = 0x10000000 + Math.floor(Math.random() * 0x6fffffff);
+    writeFileSync(join(dir, "serial"), `${serial.toString(16)}\n`);
     writeFileSync(join(dir, "crlnumber"), "1000\n");
     const config = join(dir, "ca.cnf");
     writeFileSync(
