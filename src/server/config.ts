@@ -89,6 +89,44 @@ export function urlHostPort(u: URL): { host: string; port: number } {
   return { host, port };
 }
 
+/** etcd 3.6's v3 discovery client (--discovery-token, --discovery-endpoints and the other --discovery-* flags). */
+export interface DiscoveryV3Config {
+  token: string;
+  endpoints: string[];
+  dialTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  insecureTransport: boolean;
+  insecureSkipTlsVerify: boolean;
+  cert: string;
+  key: string;
+  cacert: string;
+  /** "user" or "user:password". */
+  user: string;
+  password: string;
+}
+
+/** How a new member finds its initial cluster when --initial-cluster does not say (src/discovery). */
+export interface DiscoveryConfig {
+  /** --discovery: a v2 registry directory URL ("" = not v2 discovery). */
+  url: string;
+  /** --discovery-proxy ("" = none). */
+  proxy: string;
+  /** --discovery-fallback; etcd-ts has no v2 proxy, so a full registry ends the member either way. */
+  fallback: "exit" | "proxy";
+  /** v3 discovery; undefined unless --discovery-endpoints is set. */
+  v3?: DiscoveryV3Config;
+  /** --discovery-srv ("" = not DNS discovery). */
+  srv: string;
+  /** --discovery-srv-name. */
+  srvName: string;
+  /** etcd-ts: --discovery-srv-dns-server "ip[:port]" to query instead of the system's resolver ("" = system). */
+  dnsServer: string;
+  /** etcd-ts: --discovery-max-retries, failures to reach a registry before giving up (-1 = forever, as etcd). */
+  maxRetries: number;
+}
+
 export interface ServerConfig {
   /** --name (default "default"). */
   name: string;
@@ -112,6 +150,8 @@ export interface ServerConfig {
   initialCluster: InitialClusterMember[];
   /** --initial-cluster-token (default "etcd-cluster"). */
   initialClusterToken: string;
+  /** Bootstrap through discovery instead of --initial-cluster (a new member only); undefined: static. */
+  discovery?: DiscoveryConfig;
   /** --initial-cluster-state (default "new"). */
   initialClusterState: "new" | "existing";
   /** --heartbeat-interval in ms (default 100). */

@@ -15,6 +15,7 @@ import { AlarmRequest_AlarmAction, AlarmType } from "../api/gen/etcdserverpb/rpc
 import { checkAuthOptions, MemberAuth, memberAuthOptions } from "../auth/member.js";
 import type { AuthInfo } from "../auth/types.js";
 import { Backend } from "../backend/index.js";
+import { discoverInitialCluster } from "../discovery/index.js";
 import { Lessor } from "../lease/index.js";
 import { KVStore } from "../mvcc/index.js";
 import { WatchableStore } from "../mvcc/watch/index.js";
@@ -274,6 +275,8 @@ export class EtcdServer {
     let rs: OpenedRaftStorage;
     let remote: RemoteCluster | undefined;
     const fresh = !walExists(dirs);
+    // Discovery (v2/v3 registry, DNS SRV) gives a new member its initial cluster before anything is written.
+    if (fresh && cfg.initialClusterState === "new") cfg = await discoverInitialCluster(cfg, logger);
     if (!fresh) {
       if (cfg.initialClusterState === "new" && cfg.initialCluster.length > 0) {
         logger.warn(

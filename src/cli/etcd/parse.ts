@@ -17,6 +17,7 @@ import {
   DEFAULT_QUOTA_BACKEND_BYTES,
   DEFAULT_SNAPSHOT_CATCH_UP_ENTRIES,
   DEFAULT_SNAPSHOT_COUNT,
+  type DiscoveryConfig,
   ETCD_SERVER_VERSION,
   ETCD_TS_VERSION,
   EtcdURL,
@@ -232,6 +233,27 @@ interface ValidateCtx {
   warnings: string[];
 }
 
+/** etcd 3.6's checks of the v2 and v3 discovery flags together. */
+function checkV3Discovery(v: Values): void {
+  const endpoints = v3Endpoints(v);
+  const v3Set = ["discovery-token", "discovery-cert", "discovery-key", "discovery-cacert", "discovery-user"]
+    .concat(["discovery-password"])
+    .some((n) => str(v, n) !== "");
+  if ((str(v, "discovery") !== "" || str(v, "discovery-proxy") !== "") && (v3Set || endpoints.length > 0)) {
+    throw new ConfigError(
+      "both v2 discovery settings (discovery, discovery-proxy) and v3 discovery settings (discovery-token, discovery-endpoints, discovery-cert, discovery-key, discovery-cacert, discovery-user, discovery-password) are set",
+    );
+  }
+  if ((str(v, "discovery-token") !== "") !== endpoints.length > 0) {
+    throw new ConfigError("both --discovery-token and --discovery-endpoints must be set");
+  }
+}
+
+/** --discovery-endpoints without empty entries ("--discovery-endpoints=" sets none). */
+function v3Endpoints(v: Values): string[] {
+  return strs(v, "discovery-endpoints").filter((e) => e.trim() !== "");
+}
+
 function validate(v: Values, ctx: ValidateCtx): void {
   // setupLogging
   const logger = str(v, "logger");
@@ -256,12 +278,16 @@ function validate(v: Values, ctx: ValidateCtx): void {
   if (state !== "new" && state !== "existing") {
     throw new ConfigError(`unexpected clusterState ${JSON.stringify(state)}`);
   }
+  const v3Discovery = v3Endpoints(v).length > 0;
   const bootstrapWays = [str(v, "discovery"), str(v, "initial-cluster"), str(v, "discovery-srv")];
-  if (bootstrapWays.filter((s) => s !== "").length > 1) {
+  if ([...bootstrapWays, v3Discovery ? "v3" : ""].filter((s) => s !== "").length > 1) {
     throw new ConfigError(
-      'multiple discovery or bootstrap flags are set. Choose one of "initial-cluster", "discovery" or "discovery-srv"',
+      v3Discovery // etcd 3.6's text, which names the v3 flag
+        ? 'multiple discovery or bootstrap flags are set. Choose one of "initial-cluster", "discovery", "discovery-endpoints" or "discovery-srv"'
+        : 'multiple discovery or bootstrap flags are set. Choose one of "initial-cluster", "discovery" or "discovery-srv"',
     );
   }
+  checkV3Discovery(v);
   const tick = num(v, "heartbeat-interval");
   const election = num(v, "election-timeout");
   if (tick === 0) throw new ConfigError(`--heartbeat-interval must be >0 (set to ${tick}ms)`);
@@ -570,7 +596,8 @@ export function parseEtcdConfig(
       const discoveryish =
         str(values, "discovery") !== "" ||
         str(values, "discovery-srv") !== "" ||
-        str(values, "discovery-srv-name") !== "";
+        str(values, "discovery-srv-name") !== "" ||
+        v3Endpoints(values).length > 0;
       if (discoveryish && !visited.has("initial-cluster")) values.set("initial-cluster", "");
     }
 
@@ -604,10 +631,11 @@ export function parseEtcdConfig(
   // 4. Bootstrap checks, for a member without data.
   const discovery = str(values, "discovery");
   const dnsDiscovery = str(values, "discovery-srv");
+  const v3Discovery = v3Endpoints(values).length > 0;
   let initialCluster: InitialClusterMember[] = [];
   const initialized = opts.isMemberInitialized?.(str(values, "data-dir"), str(values, "wal-dir")) ?? false;
   const state = str(values, "initial-cluster-state") as "new" | "existing";
-  if (discovery === "" && dnsDiscovery === "") {
+  if (discovery === "" && dnsDiscovery === "" && !v3Discovery) {
     const parsed = parseInitialCluster(str(values, "initial-cluster"));
     if (!Array.isArray(parsed)) {
       if (!initialized)
@@ -622,7 +650,7 @@ export function parseEtcdConfig(
       });
       if (err) return fail(err, "failed to start etcd");
     }
-  } else if (!initialized && state === "existing" && discovery !== "") {
+  } else if (!initialized && state === "existing" && (discovery !== "" || v3Discovery)) {
     return fail(
       "discovery URL should not be set when joining existing initial cluster",
       "failed to start etcd",
@@ -763,6 +791,7 @@ function buildConfig(
     initialAdvertisePeerUrls: urls(v, "initial-advertise-peer-urls"),
     initialCluster,
     initialClusterToken: str(v, "initial-cluster-token"),
+    discovery: discoveryConfig(v),
     initialClusterState: str(v, "initial-cluster-state") as "new" | "existing",
     heartbeatMs: num(v, "heartbeat-interval"),
     electionMs: num(v, "election-timeout"),
@@ -840,6 +869,41 @@ function tlsConfig(v: Values): TlsConfig {
     clientAutoTls: bool(v, "auto-tls"),
     peerAutoTls: bool(v, "peer-auto-tls"),
     selfSignedCertValidity: num(v, "self-signed-cert-validity"),
+  };
+}
+
+/** The --discovery* flags; undefined when the member bootstraps from --initial-cluster. */
+function discoveryConfig(v: Values): DiscoveryConfig | undefined {
+  const endpoints = v3Endpoints(v);
+  if (str(v, "discovery") === "" && str(v, "discovery-srv") === "" && endpoints.length === 0)
+    return undefined;
+  const ms = (name: string) => num(v, name) / 1e6;
+  return {
+    url: str(v, "discovery"),
+    proxy: str(v, "discovery-proxy"),
+    fallback: str(v, "discovery-fallback") === "exit" ? "exit" : "proxy",
+    v3:
+      endpoints.length === 0
+        ? undefined
+        : {
+            token: str(v, "discovery-token"),
+            endpoints,
+            dialTimeoutMs: ms("discovery-dial-timeout"),
+            requestTimeoutMs: ms("discovery-request-timeout"),
+            keepaliveTimeMs: ms("discovery-keepalive-time"),
+            keepaliveTimeoutMs: ms("discovery-keepalive-timeout"),
+            insecureTransport: bool(v, "discovery-insecure-transport"),
+            insecureSkipTlsVerify: bool(v, "discovery-insecure-skip-tls-verify"),
+            cert: str(v, "discovery-cert"),
+            key: str(v, "discovery-key"),
+            cacert: str(v, "discovery-cacert"),
+            user: str(v, "discovery-user"),
+            password: str(v, "discovery-password"),
+          },
+    srv: str(v, "discovery-srv"),
+    srvName: str(v, "discovery-srv-name"),
+    dnsServer: str(v, "discovery-srv-dns-server"),
+    maxRetries: num(v, "discovery-max-retries"),
   };
 }
 

@@ -302,6 +302,9 @@ test("every flag etcd 3.5 defines is accepted, on the command line and in the en
     discovery: "",
     "discovery-srv": "",
     "discovery-srv-name": "",
+    // (etcd 3.6's v3 discovery flags need each other and conflict with --initial-cluster: test/discovery)
+    "discovery-token": "",
+    "discovery-endpoints": "",
     "experimental-enable-lease-checkpoint-persist": "false",
     "experimental-compact-hash-check-time": "1m",
     "cipher-suites": "",
@@ -620,14 +623,12 @@ test("bootstrap checks: name in --initial-cluster, advertised peer URLs match it
   );
 });
 
-test("discovery replaces the default --initial-cluster (bootstrap through discovery is not implemented yet)", () => {
+test("discovery replaces the default --initial-cluster", () => {
   const r = parse(["--discovery", "https://discovery.etcd.io/abc"]);
   assert.ok(r.config);
   assert.deepEqual(r.config.initialCluster, []);
-  assert.equal(r.config.unimplementedFlags.discovery, "https://discovery.etcd.io/abc");
-  assert.ok(
-    r.warnings.some((w) => w.startsWith("--discovery=https://discovery.etcd.io/abc is accepted but not")),
-  );
+  assert.equal(r.config.discovery?.url, "https://discovery.etcd.io/abc");
+  assert.equal(r.config.unimplementedFlags.discovery, undefined);
   configError(
     ["--discovery", "https://discovery.etcd.io/abc", "--initial-cluster-state", "existing"],
     "discovery URL should not be set when joining existing initial cluster",
