@@ -262,7 +262,10 @@ export class ClientListener {
         family: a.family === "IPv6" ? "IPv6" : "IPv4",
       });
     }
-    this.logger.info({ address: hostPort(addr, t.port), url: t.url.href }, "serving client traffic");
+    this.logger.info(
+      { address: hostPort(addr, t.port), url: t.url.href },
+      t.secure ? "serving client traffic securely" : "serving client traffic",
+    );
   }
 
   /** A new TCP/unix connection: tracked until closed; TLS ones are handshaken first. */

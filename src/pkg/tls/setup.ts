@@ -150,6 +150,12 @@ export function prepareTls(input: TlsSetupInput): PreparedTls {
         "scheme is HTTP while key and cert files are present; ignoring key and cert files",
       );
     }
+    if (!isTlsUrl(u) && peer.clientCertAuth) {
+      input.logger.warn(
+        { "peer-url": u.toString() },
+        "scheme is HTTP while --peer-client-cert-auth is enabled; ignoring client cert auth for this URL",
+      );
+    }
   }
   for (const u of input.listenClientUrls) {
     if (isTlsUrl(u) && tlsInfoEmpty(client)) {
@@ -161,6 +167,12 @@ export function prepareTls(input: TlsSetupInput): PreparedTls {
       input.logger.warn(
         { "client-url": u.toString() },
         "scheme is http or unix while key and cert files are present; ignoring key and cert files",
+      );
+    }
+    if (!isTlsUrl(u) && client.clientCertAuth) {
+      input.logger.warn(
+        { "client-url": u.toString() },
+        "scheme is http or unix while --client-cert-auth is enabled; ignoring client cert auth for this URL",
       );
     }
   }
