@@ -25,6 +25,25 @@ export interface PeerResponse {
 }
 
 const clients = new WeakMap<TlsInfo, ClientTls>();
+
+/**
+ * Connections are kept for reuse (followers forward every lease keep-alive to the leader; a TLS
+ * handshake per call would cost more than the call). Idle ones close after IDLE_MS, well before the
+ * peer server's keep-alive timeout (30 s), so a reused connection is not one the server is closing.
+ * Idle sockets do not keep the process alive (the agent unrefs them).
+ */
+const IDLE_MS = 4000;
+const httpAgent = new http.Agent({ keepAlive: true, timeout: IDLE_MS });
+const httpsAgents = new WeakMap<ClientTls, https.Agent>();
+
+function httpsAgentFor(ct: ClientTls): https.Agent {
+  let a = httpsAgents.get(ct);
+  if (a === undefined) {
+    a = new https.Agent({ keepAlive: true, timeout: IDLE_MS });
+    httpsAgents.set(ct, a);
+  }
+  return a;
+}
 /** For https:// peer URLs when no --peer-* TLS is configured: system roots, no certificate. */
 const noTls = emptyTlsInfo();
 
@@ -61,16 +80,15 @@ export function peerFetch(url: string, init: PeerFetchInit = {}, tls?: TlsInfo):
       port: u.port === "" ? (secure ? 443 : 80) : Number(u.port),
       path: `${u.pathname}${u.search}`,
       headers: init.headers,
-      agent: false,
       signal: init.signal,
     };
     let req: http.ClientRequest;
     try {
       if (secure) {
         const ct = clientTlsFor(tls ?? noTls)!;
-        req = https.request({ ...options, ...ct.connectOptions(host) });
+        req = https.request({ ...options, ...ct.connectOptions(host), agent: httpsAgentFor(ct) });
       } else {
-        req = http.request(options);
+        req = http.request({ ...options, agent: httpAgent });
       }
     } catch (e) {
       reject(e);
