@@ -281,6 +281,8 @@ export class ClientListener {
       this.route(socket);
       return;
     }
+    // A reset during the handshake must not become an unhandled 'error'.
+    socket.on("error", () => socket.destroy());
     // Install certificate files changed on disk since the last connection, then handshake.
     this.tls!.refresh(this.tlsServer!);
     this.tlsServer!.emit("connection", socket);
@@ -289,12 +291,15 @@ export class ClientListener {
   /** A handshaken TLS connection: etcd's checks (CRL, allowed hostnames), then routing. */
   private secured(socket: TLSSocket): void {
     socket.pause();
+    const onError = () => socket.destroy();
+    socket.on("error", onError); // until route() installs its own
     checkAccepted(socket, this.tls!.info, { checkSan: false }).then(
       (why) => {
+        socket.removeListener("error", onError);
         if (why !== undefined) {
           this.rejected(socket, why);
           socket.destroy();
-        } else if (this.stopped) socket.destroy();
+        } else if (this.stopped || socket.destroyed) socket.destroy();
         else this.route(socket);
       },
       (e: unknown) => {

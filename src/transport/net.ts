@@ -146,8 +146,12 @@ export class TlsPeerNet implements PeerNet {
     server.removeAllListeners("secureConnection");
     server.on("secureConnection", (socket: TLSSocket) => {
       socket.pause();
+      const onError = () => socket.destroy();
+      socket.on("error", onError); // until node:http installs its own
       checkAccepted(socket, tls.info, { checkSan: true }).then(
         (why) => {
+          socket.removeListener("error", onError);
+          if (socket.destroyed) return;
           if (why !== undefined) {
             this.rejected(socket, why);
             socket.destroy();

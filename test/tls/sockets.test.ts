@@ -8,7 +8,7 @@ import { X509Certificate } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -153,6 +153,30 @@ describe("client listener with TLS", () => {
   test("the http:// URL beside it: no TLS, no CN", async () => {
     assert.equal((await get(`${httpUrl}/who`)).body, "<none>");
     assert.equal(await grpcWho(new URL(httpUrl).host, grpc.credentials.createInsecure()), "<none>");
+  });
+
+  test("plain HTTP or an abrupt reset on the TLS port: closed, and the listener keeps serving", async () => {
+    const { host, port } = new URL(httpsUrl);
+    const closed = await new Promise<string>((resolve) => {
+      const s = net.connect({ host: host.replace(/:\d+$/, ""), port: Number(port) }, () => {
+        s.write("GET /who HTTP/1.1\r\nHost: x\r\n\r\n");
+      });
+      let got = "";
+      s.on("data", (d) => {
+        got += d.toString("latin1");
+      });
+      s.on("error", () => {});
+      s.on("close", () => resolve(got));
+    });
+    assert.doesNotMatch(closed, /alice|<none>/);
+    await new Promise<void>((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port: Number(port) }, () => {
+        s.resetAndDestroy();
+        resolve();
+      });
+    });
+    const base = { ca: pem(ca.certFile), cert: pem(alice.certFile), key: pem(alice.keyFile) };
+    assert.equal((await get(`${httpsUrl}/who`, base)).body, "alice");
   });
 
   test("refused: no certificate, another CA's, a revoked one", async () => {
