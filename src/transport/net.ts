@@ -52,7 +52,7 @@ export class PlainHttpNet implements PeerNet {
   createServer(url: URL, onRequest: http.RequestListener): http.Server {
     if (url.protocol !== "http:") {
       throw new Error(
-        `peer URL ${url.href}: only http:// peer URLs are supported (TLS is not implemented yet)`,
+        `peer URL ${url.href}: only http:// peer URLs are supported by PlainHttpNet (https:// needs TlsPeerNet)`,
       );
     }
     const server = http.createServer(
@@ -72,7 +72,7 @@ export class PlainHttpNet implements PeerNet {
   request(url: URL, options: http.RequestOptions, keepAlive: boolean): http.ClientRequest {
     if (url.protocol !== "http:") {
       throw new Error(
-        `peer URL ${url.href}: only http:// peer URLs are supported (TLS is not implemented yet)`,
+        `peer URL ${url.href}: only http:// peer URLs are supported by PlainHttpNet (https:// needs TlsPeerNet)`,
       );
     }
     const req = http.request({

@@ -375,7 +375,9 @@ describe("listener targets, gateway JSON", () => {
     assert.equal(listenTarget("http://[::1]:2379").host, "::1");
     assert.equal(listenTarget("http://localhost").port, 80);
     assert.equal(listenTarget("unix://localhost:2379").host, "localhost:2379");
-    assert.throws(() => listenTarget("https://127.0.0.1:2379"), /TLS client URLs are not supported yet/);
+    assert.equal(listenTarget("https://127.0.0.1:2379").secure, true);
+    assert.equal(listenTarget("https://localhost").port, 443);
+    assert.equal(listenTarget("http://localhost").secure, false);
     assert.throws(() => listenTarget("ftp://x:1"), /unsupported URL scheme "ftp"/);
   });
 

@@ -305,7 +305,7 @@ describe("client listener", () => {
       );
       await assert.rejects(
         ClientApi.start(fake, { urls: ["https://127.0.0.1:0"] }),
-        /TLS client URLs are not supported yet/,
+        /TLS key\/cert \(--cert-file, --key-file\) must be provided for client url https:/,
       );
     } finally {
       blocker.close();

@@ -89,7 +89,7 @@ describe("listeners", () => {
     await until(() => b.received.length === 2, "a message through each URL");
   });
 
-  test("https peer URLs are refused until TLS exists", async () => {
+  test("the plain PeerNet refuses https peer URLs (TlsPeerNet serves them)", async () => {
     const t = transport(["https://127.0.0.1:0"]);
     await assert.rejects(t.start(), /only http:\/\/ peer URLs are supported/);
   });
