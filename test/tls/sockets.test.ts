@@ -233,6 +233,52 @@ describe("client listener: --client-cert-allowed-hostname", () => {
   });
 });
 
+describe("--cipher-suites and --tls-min/max-version", () => {
+  async function listen(o: Partial<TlsInfo>): Promise<{ port: number; stop: () => Promise<void> }> {
+    const l = await ClientListener.listen({
+      urls: ["https://127.0.0.1:0"],
+      grpc: new grpc.Server(),
+      http: (_req, res) => res.end("ok"),
+      tls: new ServerTls(info({ certFile: server.certFile, keyFile: server.keyFile, ...o })),
+    });
+    return { port: l.addresses[0]!.port, stop: () => l.stop(0) };
+  }
+  const handshake = (port: number, o: tls.ConnectionOptions = {}) =>
+    new Promise<{ cipher: string; protocol: string | null }>((resolve, reject) => {
+      const s = tls.connect({ host: "127.0.0.1", port, ca: pem(ca.certFile), ...o }, () => {
+        resolve({ cipher: s.getCipher().name, protocol: s.getProtocol() });
+        s.end();
+      });
+      s.on("error", reject);
+    });
+
+  test("only the listed TLS 1.2 suites are negotiated", async () => {
+    const l = await listen({
+      cipherSuites: ["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"],
+      maxVersion: "TLS1.2",
+    });
+    try {
+      assert.deepEqual(await handshake(l.port), {
+        cipher: "ECDHE-ECDSA-AES256-GCM-SHA384",
+        protocol: "TLSv1.2",
+      });
+      await assert.rejects(handshake(l.port, { ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256" }));
+    } finally {
+      await l.stop();
+    }
+  });
+
+  test("TLS 1.3 only: a TLS 1.2 client is refused", async () => {
+    const l = await listen({ minVersion: "TLS1.3" });
+    try {
+      assert.equal((await handshake(l.port)).protocol, "TLSv1.3");
+      await assert.rejects(handshake(l.port, { maxVersion: "TLSv1.2" }));
+    } finally {
+      await l.stop();
+    }
+  });
+});
+
 describe("TLS PeerNet", () => {
   const peerInfo = (o: Partial<TlsInfo> = {}) =>
     info({
