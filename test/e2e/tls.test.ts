@@ -6,6 +6,7 @@
 // --auto-tls / --peer-auto-tls.
 
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import https from "node:https";
@@ -21,6 +22,7 @@ import {
   freePorts,
   Member,
   makeTempDir,
+  ROOT,
   removeTempDir,
   skipWithoutEtcdctl,
   until,
@@ -253,6 +255,28 @@ describe("TLS cluster (peer + client TLS, client-cert-auth)", { skip: skipWithou
     assert.equal(h.status, 200);
     assert.match(h.body, /"etcdserver"/);
     await assert.rejects(httpsGet(`${layout[0]!.client}/version`, ca.certFile));
+  });
+
+  test("bin/etcdctl with --cacert/--cert/--key, --insecure-skip-tls-verify; refused without a certificate", async () => {
+    const ours = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [join(ROOT, "bin", "etcdctl"), `--endpoints=${layout[2]!.client}`, ...args],
+          { timeout: 20_000 },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const certs = [`--cert=${client.certFile}`, `--key=${client.keyFile}`];
+    const put = await ours([`--cacert=${ca.certFile}`, ...certs, "put", "ours", "tls"]);
+    assert.equal(put.code, 0, put.stderr);
+    assert.equal(put.stdout, "OK\n");
+    assert.equal(put.stderr, "");
+    const skip = await ours(["--insecure-skip-tls-verify", ...certs, "get", "ours", "--print-value-only"]);
+    assert.equal(skip.stdout, "tls\n", skip.stderr);
+    const refused = await ours([`--cacert=${ca.certFile}`, ...fastFlags, "get", "ours"]);
+    assert.notEqual(refused.code, 0);
   });
 
   test("the TypeScript client with TLS credentials", async () => {

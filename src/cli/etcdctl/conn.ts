@@ -108,6 +108,9 @@ export class Conn {
 
   constructor(readonly cfg: ConnConfig) {
     grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+    // grpc-js sets the TLS server name to the endpoint's host even when it is an IP literal, and node
+    // then prints a DEP0123 deprecation warning on stderr, which etcdctl's output must not carry.
+    process.noDeprecation = true;
     this.eps = cfg.endpoints.map((e) => this.makeEndpoint(e));
   }
 
