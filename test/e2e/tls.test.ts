@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -359,6 +359,27 @@ describe("TLS cluster (peer + client TLS, client-cert-auth)", { skip: skipWithou
       ).trim(),
       "OK",
     );
+  });
+
+  test("with a certificate from the cluster's CA, the same member joins over TLS and serves", async () => {
+    const l = layout[3]!;
+    rmSync(join(dir, "m3.etcd"), { recursive: true, force: true });
+    const initial = [...layout.map((x) => `${x.name}=${x.peer}`)].join(",");
+    const m = new Member({
+      name: "m3",
+      args: flags(3, memberCerts[3]!, initial, "existing"),
+      cwd: dir,
+      clientUrl: l.client,
+      logPath: join(dir, "m3-good.log"),
+    });
+    members.push(m);
+    m.start();
+    await waitHealthy(m, l.client, ca.certFile, client);
+    // It caught up over the peer stream and serves reads and writes.
+    assert.equal(await ok(["get", "after-join", "--print-value-only"], [l.client]), "ok\n");
+    assert.equal((await ok(["put", "from-m3", "yes"], [l.client])).trim(), "OK");
+    const list = await ok(["member", "list"], [layout[0]!.client]);
+    assert.ok(list.includes(`m3, ${l.peer}, ${l.client}`), list);
   });
 });
 
