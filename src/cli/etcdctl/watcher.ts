@@ -52,6 +52,8 @@ export class WatchStream {
   private readonly pending: Sub[] = [];
   private creating: Sub | undefined;
   private closed = false;
+  /** A connect() is under way (watchers added meanwhile wait in `pending`). */
+  private connecting = false;
   private backoff = 100;
 
   constructor(
@@ -64,8 +66,9 @@ export class WatchStream {
     const sub: Sub = { opts, w, id: undefined, nextRev: opts.startRevision, closed: false };
     this.subs.push(sub);
     this.pending.push(sub);
-    if (this.stream === undefined) void this.connect();
-    else this.createNext();
+    if (this.stream === undefined) {
+      if (!this.connecting) void this.connect();
+    } else this.createNext();
     return { cancel: () => this.cancel(sub) };
   }
 
@@ -98,11 +101,14 @@ export class WatchStream {
   private async connect(): Promise<void> {
     const md: Record<string, string> = this.requireLeader ? { hasleader: "true" } : {};
     let s: grpc.ClientDuplexStream<WatchRequest, WatchResponse> | undefined;
+    this.connecting = true;
     try {
       s = await this.conn.bidi(WatchService.watch, undefined, md);
     } catch (e) {
       this.failAll(fromGrpc(e).message);
       return;
+    } finally {
+      this.connecting = false;
     }
     if (s === undefined || this.closed) return;
     this.stream = s;
@@ -136,6 +142,7 @@ export class WatchStream {
     }
     const wait = this.backoff;
     this.backoff = Math.min(this.backoff * 2, 2000);
+    this.connecting = true;
     setTimeout(() => void this.connect(), wait);
   }
 

@@ -212,6 +212,8 @@ export function v35(s: string): string {
       )
       // 3.4 logs with capnslog (`<date> W | pkg/flags: ...`), 3.5 with zap (JSON lines, which norm drops).
       .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [DINWEC] \| .*\n/gm, "")
+      // 3.5's message starts in lower case.
+      .replace("Error: Error reading watch request line", "Error: error reading watch request line")
       // 3.5 added `del --range`.
       .replace(
         "      --prev-kv[=false]\t\treturn deleted key-value pairs\n",
@@ -309,4 +311,93 @@ export async function sameAll(t: Trio, cases: string[][], o: SameOpts = {}, widt
     }),
   );
   return out;
+}
+
+/** Runs `args` with the real etcdctl on all three servers (fast writes that keep them in lockstep). */
+export async function onAll(t: Trio, args: string[], o: RunOpts = {}): Promise<void> {
+  const rs = await Promise.all(
+    [t.realA, t.realB, t.ours].map((c) => runCtl("real", args, { ...o, endpoints: c.endpoints() })),
+  );
+  for (const r of rs) assert.equal(r.code, 0, `etcdctl ${args.join(" ")}: ${r.stderr}`);
+}
+
+/** The three long-running etcdctl processes of one command: real on realA, ours on realB and on ours. */
+export class ChildTrio {
+  readonly real: CtlChild;
+  readonly oursReal: CtlChild;
+  readonly ours: CtlChild;
+
+  constructor(t: Trio, args: string[], o: RunOpts = {}) {
+    this.real = new CtlChild("real", args, { ...o, endpoints: t.realA.endpoints() });
+    this.oursReal = new CtlChild("ours", args, { ...o, endpoints: t.realB.endpoints() });
+    this.ours = new CtlChild("ours", args, { ...o, endpoints: t.ours.endpoints() });
+  }
+
+  all(): CtlChild[] {
+    return [this.real, this.oursReal, this.ours];
+  }
+
+  async waitFor(cond: (out: string) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    await Promise.all(this.all().map((c) => c.waitFor(cond, what, timeoutMs)));
+  }
+
+  write(s: string): void {
+    for (const c of this.all()) c.write(s);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    for (const c of this.all()) c.signal(sig);
+  }
+
+  /** Exit codes once all three have exited. */
+  exited(): Promise<(number | null)[]> {
+    return Promise.all(this.all().map((c) => c.exited()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all().map((c) => c.stop()));
+  }
+
+  /** Asserts the normalised stdout (and stderr unless told) of the three are equal; returns ours. */
+  assertSame(o: { norm?: NormOpts; stderr?: boolean } = {}): string {
+    const x = (s: string) => norm(s, o.norm);
+    assert.equal(
+      x(this.oursReal.stdout),
+      x(v35(this.real.stdout)),
+      "stdout: ours vs real etcdctl, on real etcd",
+    );
+    assert.equal(
+      x(this.ours.stdout),
+      x(this.oursReal.stdout),
+      "stdout: ours on bin/etcd vs ours on real etcd",
+    );
+    if (o.stderr !== false) {
+      assert.equal(
+        x(this.oursReal.stderr),
+        x(v35(this.real.stderr)),
+        "stderr: ours vs real etcdctl, on real etcd",
+      );
+      assert.equal(
+        x(this.ours.stderr),
+        x(this.oursReal.stderr),
+        "stderr: ours on bin/etcd vs ours on real etcd",
+      );
+    }
+    return this.ours.stdout;
+  }
+}
+
+/** The current revision of the three servers (asserted equal: they are in lockstep). */
+export async function revision(t: Trio): Promise<number> {
+  const revs = await Promise.all(
+    [t.realA, t.realB, t.ours].map(async (c) => {
+      const r = await runCtl("real", ["get", "rev-probe", "-w", "json"], { endpoints: c.endpoints() });
+      return Number(/"revision":(\d+)/.exec(r.stdout)?.[1]);
+    }),
+  );
+  assert.ok(
+    revs.every((r) => r === revs[0]),
+    `servers in lockstep: ${revs}`,
+  );
+  return revs[0]!;
 }
