@@ -150,6 +150,13 @@ export class CtlChild {
 export interface NormOpts {
   /** Also replace revisions (header, create/mod, compact) with N. */
   revisions?: boolean;
+  /**
+   * The answering member may differ (several endpoints, and clientv3 balances between them): replace the
+   * header's member ID.
+   */
+  anyMember?: boolean;
+  /** Column widths may differ (a table of durations): collapse runs of `-` and spaces; durations to T. */
+  looseTable?: boolean;
 }
 
 /**
@@ -166,7 +173,10 @@ export function norm(s: string, o: NormOpts = {}): string {
   let t = s
     .split("\n")
     .filter((l) => !l.startsWith('{"level"'))
-    .join("\n")
+    .join("\n");
+  if (o.anyMember)
+    t = t.replace(/"member_id":\d+/g, '"member_id":M').replace(/"MemberID" : \d+/g, '"MemberID" : M');
+  t = t
     .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT")
     .replace(/\b\d{15,20}\b/g, (d) => id(BigInt(d).toString(16)))
     .replace(/\b(?=[0-9a-f]*[a-f])[0-9a-f]{10,16}\b/g, (h) => id(h.replace(/^0+/, "")))
@@ -182,6 +192,11 @@ export function norm(s: string, o: NormOpts = {}): string {
     .replace(/"(ttl|TTL)"(:|" :) \d+|"(ttl|TTL)":\d+/g, (m) => m.replace(/\d+$/, "N"))
     .replace(/remaining\(\d+s\)/g, "remaining(Ns)")
     .replace(/keepalived with TTL\(\d+\)/g, "keepalived with TTL(N)");
+  if (o.looseTable)
+    t = t
+      .replace(/\b\d+(\.\d+)?(ms|µs|ns|s)\b/g, "T")
+      .replace(/-+/g, "-")
+      .replace(/ +/g, " ");
   if (o.revisions) {
     t = t.replace(
       /"(revision|create_revision|mod_revision|compact_revision|Revision|CreateRevision|ModRevision)"( ?: ?)\d+/g,
@@ -400,4 +415,38 @@ export async function revision(t: Trio): Promise<number> {
     `servers in lockstep: ${revs}`,
   );
   return revs[0]!;
+}
+
+/**
+ * Runs `args` with the real etcdctl and ours against the same cluster (concurrently unless the command
+ * changes something) and asserts equal exit codes and normalised outputs; returns both results.
+ */
+export async function pair(
+  endpoints: string[],
+  args: string[],
+  o: Omit<SameOpts, "realOnly"> & {
+    sequential?: boolean;
+    sortLines?: boolean;
+    /** Compare stdout and stderr together (3.4 prints healthy endpoints on stderr, 3.5 on stdout). */
+    mergeStreams?: boolean;
+  } = {},
+): Promise<{ real: RunResult; ours: RunResult }> {
+  const run = (tool: Tool) => runCtl(tool, args, { ...o, endpoints });
+  let [real, ours] = o.sequential
+    ? [await run("real"), await run("ours")]
+    : await Promise.all([run("real"), run("ours")]);
+  if (o.mergeStreams) {
+    const merge = (r: RunResult) => ({ ...r, stdout: r.stdout + r.stderr, stderr: "" });
+    [real, ours] = [merge(real!), merge(ours!)];
+  }
+  const x = (s: string) => {
+    const n = norm(s, o.norm);
+    return o.sortLines ? n.split("\n").sort().join("\n") : n;
+  };
+  const detail = `\n=== real\n${show(real!)}\n=== ours\n${show(ours!)}`;
+  const label = `etcdctl ${args.join(" ")}`;
+  assert.equal(ours!.code, real!.code, `${label}: exit code${detail}`);
+  assert.equal(x(ours!.stdout), x(v35(real!.stdout)), `${label}: stdout${detail}`);
+  if (!o.ignoreStderr) assert.equal(x(ours!.stderr), x(v35(real!.stderr)), `${label}: stderr${detail}`);
+  return { real: real!, ours: ours! };
 }
