@@ -14,7 +14,8 @@ export function keyBytes(s: string): Uint8Array {
 export function prefixRangeEnd(key: Uint8Array): Uint8Array {
   for (let i = key.length - 1; i >= 0; i--) {
     if (key[i]! < 0xff) {
-      const end = key.slice(0, i + 1);
+      // A copy (a Buffer's slice() would be a view, and the increment would change the key itself).
+      const end = new Uint8Array(key.subarray(0, i + 1));
       end[i] = end[i]! + 1;
       return end;
     }
