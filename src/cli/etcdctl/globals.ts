@@ -3,7 +3,7 @@
 // TLS, user and password.
 
 import { Resolver } from "node:dns/promises";
-import { readSync } from "node:fs";
+import { readFileSync, readSync } from "node:fs";
 import type { RunContext } from "./command.js";
 import type { ConnConfig, TlsOptions } from "./conn.js";
 import { Conn } from "./conn.js";
@@ -268,8 +268,30 @@ export async function connConfig(ctx: RunContext, endpoints?: string[]): Promise
   return cfg;
 }
 
-/** clientv3.New: a connection, authenticated when --user is given (failures exit 2). */
+/** transport.TLSInfo.ClientConfig's checks: both of cert and key or neither, readable files. */
+function tlsError(tls: TlsOptions | undefined): string | undefined {
+  if (tls === undefined) return undefined;
+  if ((tls.cert || tls.key) && !(tls.cert && tls.key)) {
+    return `KeyFile and CertFile must both be present[key: ${tls.key ?? ""}, cert: ${tls.cert ?? ""}]`;
+  }
+  for (const f of [tls.cert, tls.key, tls.cacert]) {
+    if (f === undefined) continue;
+    try {
+      readFileSync(f);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why =
+        code === "ENOENT" ? "no such file or directory" : code === "EACCES" ? "permission denied" : String(e);
+      return `open ${f}: ${why}`;
+    }
+  }
+  return undefined;
+}
+
+/** clientv3.New: a connection, authenticated when --user is given (TLS file errors exit 128, others 2). */
 export async function newConn(cfg: ConnConfig): Promise<Conn> {
+  const bad = tlsError(cfg.tls);
+  if (bad !== undefined) exitWithError(ExitBadArgs, bad);
   if (cfg.endpoints.length === 0)
     exitWithError(ExitBadConnection, "at least one Endpoint is required in client config");
   const c = new Conn(cfg);
