@@ -22,7 +22,7 @@ import type { CallCredentials } from "./call_context.js";
 import { createTokenProvider } from "./options.js";
 import { effectiveBcryptCost, hashPassword } from "./password.js";
 import { FailureLimiter } from "./rate_limit.js";
-import { AuthStore, type AuthStoreLogger, NO_PASSWORD_USER } from "./store.js";
+import { AuthStore, type AuthStoreLogger, NO_PASSWORD_USER, ROOT_USER } from "./store.js";
 import type { AuthInfo, TokenProvider } from "./types.js";
 
 export interface MemberAuthOptions {
@@ -143,6 +143,14 @@ export class MemberAuth {
       return { username: c.certCommonName, revision: this.revision() };
     }
     return undefined;
+  }
+
+  /**
+   * Who the member's own proposals (revoking expired leases) act as while auth is enabled: root, which
+   * is allowed everything and always exists then (etcd's WithRoot).
+   */
+  internalRoot(): AuthInfo | undefined {
+    return this.isEnabled() ? { username: ROOT_USER, revision: this.revision() } : undefined;
   }
 
   /** Requests that need some user, whichever (etcd's requireAuthInfo). */

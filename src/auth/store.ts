@@ -13,6 +13,7 @@
 //
 // Errors are the catalog's (the texts clients see), thrown by the mutating methods and the checks.
 
+import { createHash } from "node:crypto";
 import { type Permission, permission_TypeToJSON, Role, User } from "../api/gen/authpb/auth.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
 import { type Backend, Bucket } from "../backend/index.js";
@@ -50,9 +51,9 @@ export const ErrNoPasswordUser = (): EtcdError => new EtcdError(Status.UNKNOWN, 
 
 const KEY_ENABLED = Buffer.from("authEnabled");
 const KEY_REVISION = Buffer.from("authRevision");
-/** Simple-token records: TOKEN_PREFIX + token -> issuedMs (8 bytes BE) + user name (UTF-8). */
+/** Simple-token records: TOKEN_PREFIX + SHA-256(token) -> issuedMs (8 bytes BE) + user name (UTF-8). */
 const TOKEN_PREFIX = "simpleToken/";
-/** Their issue-time index: ISSUED_PREFIX + issuedMs (8 bytes BE) + token -> empty. */
+/** Their issue-time index: ISSUED_PREFIX + issuedMs (8 bytes BE) + SHA-256(token) -> empty. */
 const ISSUED_PREFIX = "simpleTokenIssued/";
 const EMPTY = new Uint8Array(0);
 
@@ -502,62 +503,66 @@ export class AuthStore implements SimpleTokenTable {
   }
 
   // ---- simple-token records (SimpleTokenTable) ----------------------------------------------------------
+  // Records are keyed by the token's SHA-256, never the token: a backup of the database must not hand out
+  // credentials that work against the live cluster.
 
   get(token: string): SimpleTokenRecord | undefined {
-    const v = this.backend.readTx().get(Bucket.auth, Buffer.from(TOKEN_PREFIX + token));
-    if (v === undefined || v.length < 8) return undefined;
-    const b = Buffer.from(v);
-    return { issuedMs: Number(b.readBigUInt64BE(0)), user: b.subarray(8).toString("utf8") };
+    const v = this.backend.readTx().get(Bucket.auth, recordKey(digest(token)));
+    return v === undefined || v.length < 8 ? undefined : decodeRecord(v);
   }
 
   put(token: string, rec: SimpleTokenRecord): void {
+    const d = digest(token);
     const tx = this.backend.batchTx;
-    tx.put(
-      Bucket.auth,
-      Buffer.from(TOKEN_PREFIX + token),
-      Buffer.concat([u64(rec.issuedMs), Buffer.from(rec.user)]),
-    );
-    tx.put(
-      Bucket.auth,
-      Buffer.concat([Buffer.from(ISSUED_PREFIX), u64(rec.issuedMs), Buffer.from(token)]),
-      EMPTY,
-    );
+    tx.put(Bucket.auth, recordKey(d), Buffer.concat([u64(rec.issuedMs), Buffer.from(rec.user)]));
+    tx.put(Bucket.auth, issuedKey(rec.issuedMs, d), EMPTY);
   }
 
-  private deleteToken(token: string, issuedMs: number): void {
+  private deleteRecord(d: Buffer, issuedMs: number): void {
     const tx = this.backend.batchTx;
-    tx.delete(Bucket.auth, Buffer.from(TOKEN_PREFIX + token));
-    tx.delete(Bucket.auth, Buffer.concat([Buffer.from(ISSUED_PREFIX), u64(issuedMs), Buffer.from(token)]));
+    tx.delete(Bucket.auth, recordKey(d));
+    tx.delete(Bucket.auth, issuedKey(issuedMs, d));
   }
 
-  private records(): [string, SimpleTokenRecord][] {
+  /** Every record: the token's digest and what was recorded. */
+  private records(): [Buffer, SimpleTokenRecord][] {
     const start = Buffer.from(TOKEN_PREFIX);
-    const out: [string, SimpleTokenRecord][] = [];
-    for (const [k, v] of this.backend.readTx().range(Bucket.auth, start, prefixEnd(start))) {
-      const b = Buffer.from(v);
-      out.push([
-        Buffer.from(k).subarray(start.length).toString("utf8"),
-        { issuedMs: Number(b.readBigUInt64BE(0)), user: b.subarray(8).toString("utf8") },
-      ]);
-    }
-    return out;
+    return this.backend
+      .readTx()
+      .range(Bucket.auth, start, prefixEnd(start))
+      .map(([k, v]) => [Buffer.from(k).subarray(start.length), decodeRecord(v)]);
   }
 
   deleteUser(user: string): void {
-    for (const [token, rec] of this.records()) if (rec.user === user) this.deleteToken(token, rec.issuedMs);
+    for (const [d, rec] of this.records()) if (rec.user === user) this.deleteRecord(d, rec.issuedMs);
   }
 
   deleteIssuedBefore(ms: number): void {
     const start = Buffer.from(ISSUED_PREFIX);
-    const end = Buffer.concat([start, u64(ms)]);
-    for (const [k] of this.backend.readTx().range(Bucket.auth, start, end)) {
+    for (const [k] of this.backend.readTx().range(Bucket.auth, start, issuedKey(ms, Buffer.alloc(0)))) {
       const b = Buffer.from(k);
-      const issuedMs = Number(b.readBigUInt64BE(start.length));
-      this.deleteToken(b.subarray(start.length + 8).toString("utf8"), issuedMs);
+      this.deleteRecord(b.subarray(start.length + 8), Number(b.readBigUInt64BE(start.length)));
     }
   }
 
   clear(): void {
-    for (const [token, rec] of this.records()) this.deleteToken(token, rec.issuedMs);
+    for (const [d, rec] of this.records()) this.deleteRecord(d, rec.issuedMs);
   }
+}
+
+function digest(token: string): Buffer {
+  return createHash("sha256").update(token).digest();
+}
+
+function recordKey(d: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(TOKEN_PREFIX), d]);
+}
+
+function issuedKey(issuedMs: number, d: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(ISSUED_PREFIX), u64(issuedMs), d]);
+}
+
+function decodeRecord(v: Uint8Array): SimpleTokenRecord {
+  const b = Buffer.from(v);
+  return { issuedMs: Number(b.readBigUInt64BE(0)), user: b.subarray(8).toString("utf8") };
 }

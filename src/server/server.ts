@@ -1126,8 +1126,10 @@ export class EtcdServer {
   // ---- leases --------------------------------------------------------------------------------
 
   private revokeExpired(ids: bigint[]): void {
+    // The member's own doing, as root (etcd's WithRoot): auth must not keep expired keys alive.
+    const root = this.auth.internalRoot();
     for (const id of ids) {
-      this.propose({ leaseRevoke: { ID: id } }).catch((e: unknown) => {
+      this.propose({ leaseRevoke: { ID: id } }, root).catch((e: unknown) => {
         this.logger.debug({ lease: hexId(id), error: String(e) }, "failed to revoke expired lease");
       });
     }

@@ -10,7 +10,7 @@ import { hashPassword } from "../../src/auth/password.js";
 import { SimpleTokenProvider } from "../../src/auth/simple_token.js";
 import { AuthStore } from "../../src/auth/store.js";
 import type { AuthInfo } from "../../src/auth/types.js";
-import { Backend } from "../../src/backend/index.js";
+import { Backend, Bucket } from "../../src/backend/index.js";
 
 const dirs: string[] = [];
 after(() => {
@@ -220,6 +220,11 @@ describe("AuthStore", () => {
     first.store.authEnable();
     const token = first.store.authenticate("root", { index: 42, prefix: "abcdefghijklmnop", issuedMs: now });
     assert.equal(token, "abcdefghijklmnop.42");
+    let found = false;
+    first.be.readTx().forEach(Bucket.auth, (k, v) => {
+      if (Buffer.concat([k, v]).includes(Buffer.from("abcdefghijklmnop"))) found = true;
+    });
+    assert.equal(found, false, "the backend holds the token's digest, not the token");
     assert.deepEqual(await first.store.tokenInfo(token), {
       username: "root",
       revision: first.store.revision(),

@@ -43,11 +43,18 @@ async function ctlAs(
  * etcdctl must fail with exactly this etcd error (exit 1; a failed authentication is 2, etcdctl's "bad
  * connection", as with the real etcd).
  */
-async function refused(args: string[], user: string | undefined, message: string, endpoints = live()) {
+async function refused(
+  args: string[],
+  user: string | undefined,
+  message: string,
+  endpoints = live(),
+  code = message.includes("authentication failed") ? 2 : 1,
+) {
   const r = await ctl(args, user, endpoints);
-  const code = message.includes("authentication failed") ? 2 : 1;
   assert.equal(r.code, code, `etcdctl ${args.join(" ")} should fail: ${r.stdout}${r.stderr}`);
-  assert.match(r.stderr, new RegExp(`Error: ${message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`), r.stderr);
+  // etcdctl prints "Error: <message>", for some commands "Error: <what failed> (<message>)".
+  const m = message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  assert.match(r.stderr, new RegExp(`Error: (?:${m}|[^\n]*\\(${m}\\))`), r.stderr);
 }
 
 function grpcTo(m: Member): EtcdGrpc {
@@ -71,6 +78,15 @@ function leaderIndex(): Promise<number> {
   }, "a leader among the live members");
 }
 
+/** Runs `f`; a failure carries the members' log tails. */
+async function withLogs(f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.stack : String(e)}\n${c!.logs(20)}`);
+  }
+}
+
 /** Reads /app/a with `token` at member `m` and expects `want`. */
 async function readsWith(m: Member, token: string, want: string): Promise<void> {
   const r = await grpcTo(m).get("/app/a", token);
@@ -79,10 +95,10 @@ async function readsWith(m: Member, token: string, want: string): Promise<void> 
 
 describe("auth on a 3-member cluster", { skip: skipWithoutEtcdctl, timeout: 120_000 }, () => {
   before(async () => {
-    // Small snapshots so that a member added later receives the database, not the log.
+    // Small snapshots so that a member added later receives the database, not the log; cheap bcrypt.
     c = await Cluster.start({
       size: 3,
-      extraArgs: ["--snapshot-count=20", "--experimental-snapshot-catchup-entries=5"],
+      extraArgs: ["--snapshot-count=20", "--experimental-snapshot-catchup-entries=5", "--bcrypt-cost=4"],
     });
   });
 
@@ -179,6 +195,33 @@ describe("auth on a 3-member cluster", { skip: skipWithoutEtcdctl, timeout: 120_
     assert.equal(((await bad.json()) as { error: string }).error, "etcdserver: invalid auth token");
   });
 
+  test("leases: the member revokes expired ones (as root); users renew and revoke only leases on keys they may write", async () => {
+    const lease = /lease ([0-9a-f]+) granted/.exec(await ctlAs(ROOT, ["lease", "grant", "2"]))![1]!;
+    assert.equal(await ctlAs(ROOT, ["put", "--lease", lease, "/other/leased", "v"]), "OK\n");
+    // (etcdctl's keep-alive and timetolive exit 2 on errors.)
+    await refused(
+      ["lease", "keep-alive", "--once", lease],
+      ALICE,
+      "etcdserver: permission denied",
+      live(),
+      2,
+    );
+    await refused(["lease", "revoke", lease], ALICE, "etcdserver: permission denied");
+    await refused(
+      ["lease", "timetolive", lease, "--keys"],
+      ALICE,
+      "etcdserver: permission denied",
+      live(),
+      2,
+    );
+    await refused(["lease", "grant", "10"], undefined, "etcdserver: user name is empty");
+    // Expiry is the member's own doing: it must not be held back by auth.
+    await until(async () => {
+      const out = await ctlAs(ROOT, ["get", "/other/leased", "--keys-only"]);
+      return out === "" ? true : undefined;
+    }, "the expired lease's key deleted");
+  });
+
   test("failed authentications are rate-limited per user name and logged", async () => {
     const m = c!.members[0]!;
     const g = grpcTo(m);
@@ -230,9 +273,15 @@ describe("auth on a 3-member cluster", { skip: skipWithoutEtcdctl, timeout: 120_
   });
 
   test("a token keeps working on a member that replaced another (database received as a snapshot)", async () => {
-    const token = await grpcTo(c!.members[0]!).token("alice", "alicepw");
+    await withLogs(replaceMember);
+  });
+
+  async function replaceMember(): Promise<void> {
+    const g = grpcTo(c!.members[0]!);
+    const token = await g.token("alice", "alicepw");
     // Enough entries after the token's that the log holding it is compacted away.
-    for (let i = 0; i < 40; i++) assert.equal(await ctlAs(ROOT, ["put", `/fill/${i % 4}`, `${i}`]), "OK\n");
+    const rootToken = await g.token("root", "rootpw");
+    for (let i = 0; i < 40; i++) assert.equal((await g.put(`/fill/${i % 4}`, `${i}`, rootToken)).ok, true);
 
     const lead = await leaderIndex();
     const gone = c!.members.findIndex((m, i) => i !== lead && m.running());
@@ -267,7 +316,7 @@ describe("auth on a 3-member cluster", { skip: skipWithoutEtcdctl, timeout: 120_
     );
     await readsWith(m3, token, "1");
     await refused(["get", "/other"], ALICE, "etcdserver: permission denied", [m3.endpoint]);
-  });
+  }
 
   test("auth disable: anonymous requests work again", async () => {
     await refused(["auth", "disable"], ALICE, "etcdserver: permission denied");
