@@ -88,10 +88,19 @@ describe("/v2/keys", { skip: skipWithoutEtcdctl }, () => {
   let real: Cluster | undefined;
 
   before(async () => {
-    [ours, real] = await Promise.all([
-      Cluster.start({ size: 1, names: ["v2"], extraArgs: ["--enable-v2"] }),
-      haveRealEtcd ? startRealEtcd({ extraArgs: ["--enable-v2"] }) : Promise.resolve(undefined),
+    // Both are started at once; each is kept as soon as it runs, so `after` stops it even when the
+    // other failed to start.
+    const started = await Promise.allSettled([
+      Cluster.start({ size: 1, names: ["v2"], extraArgs: ["--enable-v2"] }).then((c) => {
+        ours = c;
+      }),
+      haveRealEtcd
+        ? startRealEtcd({ extraArgs: ["--enable-v2"] }).then((c) => {
+            real = c;
+          })
+        : undefined,
     ]);
+    for (const r of started) if (r.status === "rejected") throw r.reason;
   });
 
   after(async () => {
