@@ -15,12 +15,26 @@ export function complete(root: Command, args: string[], descriptions: boolean): 
   let directive = 0;
   const add = (name: string, desc: string) => lines.push(descriptions && desc ? `${name}\t${desc}` : name);
   if (partial.startsWith("-")) {
-    for (const f of cmd.flagSet().defs()) {
+    // cobra: inherited flags, then the command's own (with -h/--help), each group by name; a flag
+    // already given is not offered again (unless it takes several values).
+    const given = cmd.flagSet();
+    given.parse(words.filter((w) => w.startsWith("-")));
+    const byName = (a: { name: string }, b: { name: string }) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    for (const f of [...[...cmd.inheritedFlags()].sort(byName), ...[...cmd.localFlags()].sort(byName)]) {
+      if (given.changed.has(f.name) && f.kind !== "stringSlice") continue;
       if (`--${f.name}`.startsWith(partial)) add(`--${f.name}`, f.usage);
+      if (f.short && `-${f.short}`.startsWith(partial)) add(`-${f.short}`, f.usage);
     }
     directive = NO_FILE_COMP;
   } else if (cmd.children.length > 0) {
     for (const c of cmd.children) if (!c.spec.hidden && c.name.startsWith(partial)) add(c.name, c.spec.short);
+    directive = NO_FILE_COMP;
+  } else if (cmd.name === "help" && cmd.parent === root) {
+    // `help <command>`: the commands under the words given so far.
+    const { cmd: under } = findCommand(root, words.slice(words.indexOf("help") + 1));
+    for (const c of under.children)
+      if (!c.spec.hidden && c.name.startsWith(partial)) add(c.name, c.spec.short);
     directive = NO_FILE_COMP;
   }
   return `${lines.map((l) => `${l}\n`).join("")}:${directive}\n`;
@@ -118,7 +132,12 @@ export function completionSpec(): CommandSpec {
 /** The hidden `__complete` / `__completeNoDesc` commands the scripts call. */
 export function completeSpecs(root: () => Command): CommandSpec[] {
   const run = (descriptions: boolean) => (ctx: RunContext) => {
-    process.stdout.write(complete(root(), ctx.args, descriptions));
+    const out = complete(root(), ctx.args, descriptions);
+    process.stdout.write(out);
+    const directive = out.endsWith(`:${NO_FILE_COMP}\n`)
+      ? "ShellCompDirectiveNoFileComp"
+      : "ShellCompDirectiveDefault";
+    process.stderr.write(`Completion ended with directive: ${directive}\n`);
   };
   return [
     {
