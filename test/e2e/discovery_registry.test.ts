@@ -177,6 +177,11 @@ describe("etcd discovery", { skip: skipWithoutEtcdctl }, () => {
         [`--discovery=${url}`, "--discovery-fallback=exit"],
         "discovery: cluster is full",
       );
+      // A member with a data dir restarts without its registry (etcd ignores the discovery flags then).
+      await real.destroy();
+      await ms[0]!.kill("SIGKILL");
+      await ms[0]!.restart(30_000);
+      assert.match(await ctlOk(["get", "k"], { endpoints: [ms[0]!.endpoint] }), /^k\nc\n/);
       await stopAll(ms);
     } finally {
       await real.destroy();
