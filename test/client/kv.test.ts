@@ -6,12 +6,12 @@ import { after, before, describe, test } from "node:test";
 import {
   Client,
   Compare,
+  EtcdAuthNotEnabledError,
   EtcdCompactedError,
   EtcdEmptyKeyError,
   EtcdFutureRevisionError,
   EtcdLeaseExpiredError,
   EtcdLeaseNotFoundError,
-  EtcdUnimplementedError,
   Op,
   type WatchResponse,
 } from "../../src/client/index.js";
@@ -138,7 +138,7 @@ describe("client against an in-process member", { concurrency: 1 }, () => {
     );
   });
 
-  test("typed errors: empty key, future revision, compacted, lease not found, unimplemented", async () => {
+  test("typed errors: empty key, future revision, compacted, lease not found, auth not enabled", async () => {
     await assert.rejects(client.put("", "x"), EtcdEmptyKeyError);
     const rev = (await client.put("e/k", "1")).header.revision;
     await assert.rejects(client.get("e/k", { revision: rev + 1000n }), (e: unknown) => {
@@ -156,7 +156,7 @@ describe("client against an in-process member", { concurrency: 1 }, () => {
     });
     await assert.rejects(client.lease.revoke(12345), EtcdLeaseNotFoundError);
     await assert.rejects(client.put("e/l", "x", { lease: 12345 }), EtcdLeaseNotFoundError);
-    await assert.rejects(client.auth.userList(), EtcdUnimplementedError);
+    await assert.rejects(client.auth.authenticate("nobody", "pw"), EtcdAuthNotEnabledError);
   });
 
   test("watch: events in order, prevKv, history from a revision, cancel", async () => {
