@@ -28,6 +28,8 @@ export class WatchSession {
   private readonly creds: CallCredentials = currentCredentials();
   /** While auth checks are in flight, requests wait here so they are still handled in order. */
   private queue: Promise<void> | undefined;
+  /** Requests in `queue` not handled yet (the queue is dropped when it empties). */
+  private queued = 0;
 
   constructor(
     private readonly rpc: V3Rpc,
@@ -52,9 +54,13 @@ export class WatchSession {
     // With auth on, a create first checks the caller's read access to the range (asynchronously: a
     // token may have to be looked up), and the requests after it wait their turn.
     if (this.queue !== undefined || (u?.$case === "createRequest" && this.rpc.server.auth?.isEnabled())) {
+      this.queued++;
       this.queue = (this.queue ?? Promise.resolve())
         .then(() => this.handleChecked(req))
-        .catch(() => this.close());
+        .catch(() => this.close())
+        .finally(() => {
+          if (--this.queued === 0) this.queue = undefined;
+        });
       return;
     }
     this.handleNow(req);
