@@ -20,9 +20,8 @@ export class EtcdGrpc {
   private readonly kv: pb.KVClient;
   private readonly auth: pb.AuthClient;
 
-  /** `endpoint`: host:port of a member's client URL. */
-  constructor(endpoint: string) {
-    const creds = grpc.credentials.createInsecure();
+  /** `endpoint`: host:port of a member's client URL; `creds`: TLS ones for an https:// URL. */
+  constructor(endpoint: string, creds: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
     this.kv = new pb.KVClient(endpoint, creds);
     this.auth = new pb.AuthClient(endpoint, creds);
   }
@@ -39,6 +38,21 @@ export class EtcdGrpc {
 
   authenticate(name: string, password: string): Promise<Outcome<pb.AuthenticateResponse>> {
     return call((cb) => this.auth.authenticate({ name, password }, EtcdGrpc.md(), EtcdGrpc.opts(), cb));
+  }
+
+  /** Adds a user (with `noPassword`: one that only a client certificate can stand for). */
+  userAdd(
+    name: string,
+    password: string,
+    noPassword: boolean,
+    token?: string,
+  ): Promise<Outcome<pb.AuthUserAddResponse>> {
+    const req = pb.AuthUserAddRequest.fromPartial({ name, password, options: { noPassword } });
+    return call((cb) => this.auth.userAdd(req, EtcdGrpc.md(token), EtcdGrpc.opts(), cb));
+  }
+
+  userGrantRole(user: string, role: string, token?: string): Promise<Outcome<pb.AuthUserGrantRoleResponse>> {
+    return call((cb) => this.auth.userGrantRole({ user, role }, EtcdGrpc.md(token), EtcdGrpc.opts(), cb));
   }
 
   /** The token, or throws with the server's message. */

@@ -3,8 +3,11 @@
 // https:// client URL, certificates made by the openssl CLI (test/tls/pki.ts), the real etcdctl 3.4.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import { EtcdGrpc } from "../auth/grpc_helpers.js";
 import { type Ca, type CertFiles, TestPki } from "../tls/pki.js";
 import {
   type CtlResult,
@@ -52,7 +55,7 @@ describe("client certificates name users", {
     const pki = new TestPki(join(dir, "pki"));
     ca = pki.ca("ca");
     const server = pki.issue(ca, { cn: "m0", ips: ["127.0.0.1"], file: "server" });
-    for (const cn of ["root", "alice", "nobody"]) certs[cn] = pki.issue(ca, { cn });
+    for (const cn of ["root", "alice", "nobody", "svc"]) certs[cn] = pki.issue(ca, { cn });
     const [peer, client] = await freePorts(2);
     endpoint = `https://127.0.0.1:${client}`;
     member = new Member({
@@ -105,5 +108,36 @@ describe("client certificates name users", {
     // With a token, the token's user counts, not the certificate's.
     assert.equal(await ok("alice", ["--user=root:rootpw", "get", "/other", "--print-value-only"]), "x\n");
     await denied("root", ["--user=alice:alicepw", "get", "/other"]);
+  });
+
+  test("a --no-password user: its certificate works, a password never does", async () => {
+    // etcdctl 3.4 has no --no-password: the request is made over gRPC, with root's certificate.
+    const creds = (cn: string) =>
+      grpc.credentials.createSsl(
+        readFileSync(ca.certFile),
+        readFileSync(certs[cn]!.keyFile),
+        readFileSync(certs[cn]!.certFile),
+      );
+    const asRoot = new EtcdGrpc(endpoint.replace("https://", ""), creds("root"));
+    const asSvc = new EtcdGrpc(endpoint.replace("https://", ""), creds("svc"));
+    try {
+      assert.equal((await asRoot.userAdd("svc", "", true)).ok, true);
+      assert.equal((await asRoot.userGrantRole("svc", "reader")).ok, true);
+      assert.deepEqual(await asSvc.get("/app/a"), { ok: true, value: "1" });
+      assert.deepEqual(await asSvc.put("/app/a", "2"), {
+        ok: false,
+        code: 7,
+        message: "etcdserver: permission denied",
+      });
+      assert.deepEqual(await asSvc.authenticate("svc", "anything"), {
+        ok: false,
+        code: 2,
+        message: "auth: authentication failed, password was given for no password user",
+      });
+      assert.equal(await ok("root", ["user", "get", "svc"]), "User: svc\nRoles: reader\n");
+    } finally {
+      asRoot.close();
+      asSvc.close();
+    }
   });
 });
