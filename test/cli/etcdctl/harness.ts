@@ -229,6 +229,8 @@ export function v35(s: string): string {
       .replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [DINWEC] \| .*\n/gm, "")
       // 3.5's message starts in lower case.
       .replace("Error: Error reading watch request line", "Error: error reading watch request line")
+      // 3.5's check perf quotes the command it suggests.
+      .replace(/Delete with etcdctl del --prefix (\S+) first/, "Delete with 'etcdctl del --prefix $1' first")
       // 3.5 added `del --range`.
       .replace(
         "      --prev-kv[=false]\t\treturn deleted key-value pairs\n",

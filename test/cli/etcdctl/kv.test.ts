@@ -230,6 +230,17 @@ describe("etcdctl get/put/del/txn/compaction, ours vs the real etcdctl", {
       ],
       { realOnly: true },
     );
+    // check perf / datascale: their refusals (a full run takes a minute).
+    await sameAll(
+      t,
+      [
+        ["check", "perf", "--load=huge"],
+        ["check", "datascale", "--load=x"],
+      ],
+      { realOnly: true },
+    );
+    const busy = await same(t, ["check", "perf", "--prefix=foo"]);
+    assert.equal(busy.ours.code, 3);
     const v = await runCtl("ours", ["version"]);
     assert.match(v.stdout, /^etcdctl version: 3\.5\.\d+\nAPI version: 3\.5\n$/);
     const api2 = await runCtl("ours", ["version"], { env: { ETCDCTL_API: "4" } });

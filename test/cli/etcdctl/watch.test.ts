@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { until } from "../../e2e/cluster.js";
 import {
   ChildTrio,
   CtlChild,
@@ -146,6 +147,54 @@ describe("etcdctl watch, lease keep-alive, lock, elect: ours vs the real etcdctl
     }
     const once = await same(t, ["lease", "keep-alive", "--once", "1234"]);
     assert.equal(once.ours.code, 2);
+  });
+
+  test("make-mirror: the keys under a prefix, then every change, copied under another prefix", async () => {
+    await onAll(t, ["put", "mir/a", "1"]);
+    await onAll(t, ["put", "mir/b", "2"]);
+    // Each side mirrors into its own server, under cp/.
+    const servers = [t.realA, t.realB, t.ours];
+    const tools = ["real", "ours", "ours"] as const;
+    const mirrors = servers.map(
+      (s, i) =>
+        new CtlChild(tools[i]!, ["make-mirror", "--prefix=mir/", "--dest-prefix=cp/", s.endpoints()[0]!], {
+          endpoints: s.endpoints(),
+        }),
+    );
+    const copied = async (want: string) => {
+      for (const s of servers) {
+        await until(
+          async () => {
+            const r = await runCtl("real", ["get", "--prefix", "cp/"], { endpoints: s.endpoints() });
+            return r.stdout === want ? true : undefined;
+          },
+          `cp/ to hold ${JSON.stringify(want)}`,
+          10_000,
+          100,
+        );
+      }
+    };
+    await copied("cp/a\n1\ncp/b\n2\n");
+    await onAll(t, ["put", "mir/c", "3"]);
+    await onAll(t, ["del", "mir/a"]);
+    await copied("cp/b\n2\ncp/c\n3\n");
+    await Promise.all(mirrors.map((m) => m.stop()));
+    assert.deepEqual(
+      mirrors.map((m) => [m.stdout, m.stderr]),
+      [
+        ["", ""],
+        ["", ""],
+        ["", ""],
+      ],
+    );
+    await sameAll(
+      t,
+      [["make-mirror"], ["make-mirror", "--dest-prefix=x", "--no-dest-prefix", "127.0.0.1:1"]],
+      {
+        realOnly: true,
+        timeoutMs: 5000,
+      },
+    );
   });
 
   test("lock: holders queue; ETCD_LOCK_KEY for a command; elect: campaign and observe", async () => {
