@@ -1,7 +1,7 @@
 // lease grant/revoke/timetolive/list/keep-alive. Lease IDs are hexadecimal on the command line and in
 // the simple output. keep-alive renews every TTL/3 (as clientv3 does) until the lease is gone.
 
-import type { ClientDuplexStream } from "@grpc/grpc-js";
+import { type ClientDuplexStream, type ServiceError, status } from "@grpc/grpc-js";
 import {
   type LeaseKeepAliveRequest,
   type LeaseKeepAliveResponse,
@@ -78,12 +78,16 @@ async function listRun(ctx: RunContext): Promise<void> {
 
 /**
  * clientv3's lease keep-alive loop for one lease: a keep-alive now, then each TTL/3 after the last answer;
- * `onResponse` sees every answer. Resolves when the lease is gone (an answer with TTL <= 0), rejects when
- * the stream fails. `stop()` ends it.
+ * `onResponse` sees every answer. When the stream breaks with UNAVAILABLE or INTERNAL, a new one is opened
+ * (on the next endpoint) and the keep-alives go on. Resolves when the lease is gone: an answer with
+ * TTL <= 0, or no answer before the lease would have expired (TTL after the last answer; dial timeout +
+ * 1 s for the first). Rejects when the stream fails otherwise. `stop()` ends it.
  */
 export class KeepAlive {
   private stream: ClientDuplexStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly deadlineTimer: NodeJS.Timeout;
+  private deadline: number;
   private stopped = false;
   readonly done: Promise<void>;
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
@@ -96,11 +100,17 @@ export class KeepAlive {
     this.done = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
+    this.deadline = Date.now() + conn.cfg.dialTimeoutMs + 1000;
+    this.deadlineTimer = setInterval(() => {
+      if (Date.now() > this.deadline) this.finish();
+    }, 500);
     this.start().catch((e) => this.finish(e));
   }
 
   private finish(e?: unknown): void {
+    if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
+    clearInterval(this.deadlineTimer);
     this.stopped = true;
     this.stream?.cancel();
     if (e === undefined) this.settle.resolve();
@@ -112,24 +122,36 @@ export class KeepAlive {
       LeaseService.leaseKeepAlive,
       undefined,
     );
-    if (s === undefined || this.stopped) return;
+    if (s === undefined || this.stopped) {
+      s?.cancel();
+      return;
+    }
     this.stream = s;
     s.on("data", (r: LeaseKeepAliveResponse) => {
-      if (this.stopped) return;
+      if (this.stopped || this.stream !== s) return;
       if (r.TTL <= 0n) {
         this.finish();
         return;
       }
+      this.deadline = Date.now() + Number(r.TTL) * 1000;
       this.onResponse(r);
       const next = Math.max((Number(r.TTL) * 1000) / 3, 500);
       this.timer = setTimeout(() => this.send(), next);
     });
-    s.on("error", (e) => {
-      if (!this.stopped) this.finish(fromGrpc(e));
-    });
-    s.on("end", () => {
-      if (!this.stopped) this.finish(canceledError());
-    });
+    const broken = (e: ServiceError | undefined) => {
+      if (this.stopped || this.stream !== s) return;
+      this.stream = undefined;
+      if (this.timer) clearTimeout(this.timer);
+      const retry = e !== undefined && (e.code === status.UNAVAILABLE || e.code === status.INTERNAL);
+      if (!retry) {
+        this.finish(e === undefined ? canceledError() : fromGrpc(e));
+        return;
+      }
+      // clientv3 waits 500 ms before opening a new stream.
+      this.timer = setTimeout(() => this.start().catch((err) => this.finish(err)), 500);
+    };
+    s.on("error", (e: ServiceError) => broken(e));
+    s.on("end", () => broken(undefined));
     this.send();
   }
 
@@ -138,7 +160,7 @@ export class KeepAlive {
   }
 
   stop(): void {
-    if (!this.stopped) this.finish();
+    this.finish();
   }
 }
 
