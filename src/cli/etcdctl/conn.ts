@@ -326,17 +326,6 @@ export class Conn {
     );
   }
 
-  /** A client on a ready endpoint, for streams; undefined once `deadline` passes. */
-  async streamClient(deadline: number | undefined): Promise<grpc.Client | undefined> {
-    const ep = await this.pick(deadline);
-    return ep?.client;
-  }
-
-  /** The client of one named endpoint (connecting lazily). */
-  clientFor(endpoint: string): grpc.Client {
-    return this.endpointNamed(endpoint).client;
-  }
-
   close(): void {
     this.closed = true;
     for (const e of this.eps) e.close();

@@ -186,17 +186,21 @@ export function norm(s: string, o: NormOpts = {}): string {
     )
     .replace(/"(dbSize|dbSizeInUse|DBSize)"( ?: ?)\d+/g, '"$1"$2N')
     .replace(/"(hash|Hash)"( ?: ?)\d+/g, '"$1"$2N')
-    .replace(/"(took|Took)"( ?: ?)"?[0-9.]+[µmn]?s"?/g, '"$1"$2T')
-    .replace(/took = [0-9.]+[µmn]?s/g, "took = T")
+    // Durations: output is read as latin1, so "µs" arrives as "Âµs".
+    .replace(/"(took|Took)"( ?: ?)"?[0-9.]+(?:Âµ|µ|m|n)?s"?/g, '"$1"$2T')
+    .replace(/took = [0-9.]+(?:Âµ|µ|m|n)?s/g, "took = T")
     .replace(/\b\d+(\.\d+)? [kMG]?B\b/g, "SIZE")
     .replace(/"(ttl|TTL)"(:|" :) \d+|"(ttl|TTL)":\d+/g, (m) => m.replace(/\d+$/, "N"))
     .replace(/remaining\(\d+s\)/g, "remaining(Ns)")
     .replace(/keepalived with TTL\(\d+\)/g, "keepalived with TTL(N)");
   if (o.looseTable)
     t = t
-      .replace(/\b\d+(\.\d+)?(ms|µs|ns|s)\b/g, "T")
+      .replace(/\b\d+(\.\d+)?(ms|Âµs|µs|ns|s)(?= )/g, "T")
       .replace(/-+/g, "-")
-      .replace(/ +/g, " ");
+      .replace(/ +/g, " ")
+      .replace(/\| \d+ (?=\|)/g, "| N ");
+  // endpoint status's simple lines: the raft term, index and applied index after the two booleans.
+  t = t.replace(/(, (?:true|false), (?:true|false)), \d+, \d+, \d+, /g, "$1, N, N, N, ");
   if (o.revisions) {
     t = t.replace(
       /"(revision|create_revision|mod_revision|compact_revision|Revision|CreateRevision|ModRevision)"( ?: ?)\d+/g,
