@@ -18,7 +18,11 @@ import {
   AuthUserListResponse,
   AuthUserRevokeRoleResponse,
   DeleteRangeResponse,
+  type LeaseGrantResponse,
+  type LeaseKeepAliveResponse,
+  type LeaseLeasesResponse,
   LeaseRevokeResponse,
+  type LeaseTimeToLiveResponse,
   MemberAddResponse,
   MemberListResponse,
   MemberPromoteResponse,
@@ -27,6 +31,7 @@ import {
   MoveLeaderResponse,
   PutResponse,
   RangeResponse,
+  ResponseHeader,
   TxnResponse,
   WatchResponse,
 } from "../../api/gen/etcdserverpb/rpc.js";
@@ -107,20 +112,26 @@ export class ProtobufPrinter extends Unsupported {
       events: r.events,
     });
   }
-  override grant(): void {
-    unsupportedType("clientv3.LeaseGrantResponse");
+  // clientv3's lease responses embed *pb.ResponseHeader, whose Marshal method Go promotes: etcdctl prints
+  // the header's encoding alone.
+  override grant(r: LeaseGrantResponse): void {
+    this.header(r.header);
   }
   override revoke(_id: bigint, r: LeaseRevokeResponse): void {
     pb(LeaseRevokeResponse, r);
   }
-  override keepAlive(): void {
-    unsupportedType("clientv3.LeaseKeepAliveResponse");
+  override keepAlive(r: LeaseKeepAliveResponse): void {
+    this.header(r.header);
   }
-  override timeToLive(): void {
-    unsupportedType("*clientv3.LeaseTimeToLiveResponse");
+  override timeToLive(r: LeaseTimeToLiveResponse): void {
+    this.header(r.header);
   }
-  override leases(): void {
-    unsupportedType("*clientv3.LeaseLeasesResponse");
+  override leases(r: LeaseLeasesResponse): void {
+    this.header(r.header);
+  }
+  private header(h: ResponseHeader | undefined): void {
+    if (h === undefined) unsupportedType("clientv3 response without a header");
+    pb(ResponseHeader, h);
   }
   override memberAdd(r: MemberAddResponse): void {
     pb(MemberAddResponse, r);
