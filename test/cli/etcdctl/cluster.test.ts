@@ -33,9 +33,11 @@ describe("etcdctl cluster commands, ours vs the real etcdctl, on bin/etcd and on
   };
 
   test("member list and endpoint status/hashkv/health in every format, --cluster", async () => {
-    await each(async (c) => {
+    await each(async (c, name) => {
       const eps = c.endpoints();
-      const cases = [
+      // Every format on bin/etcd; on etcd 3.4 one of each command (the formats are the client's).
+      const full = name === "bin/etcd";
+      const all = [
         ["member", "list"],
         ["member", "list", "-w", "json"],
         ["member", "list", "-w", "table"],
@@ -48,16 +50,21 @@ describe("etcdctl cluster commands, ours vs the real etcdctl, on bin/etcd and on
         ["endpoint", "hashkv", "--cluster", "-w", "table"],
         ["endpoint", "hashkv", "-w", "fields", "--rev=1"],
       ];
+      const cases = full ? all : [all[1]!, all[6]!, all[9]!];
       await Promise.all(cases.map((args) => pair(eps, args, { norm: { anyMember: true } })));
       // Raft indexes move between the two runs: compare the table loosely.
       await pair(eps, ["endpoint", "status", "-w", "table", "--cluster"], { norm: { looseTable: true } });
       // 3.4 prints healthy endpoints on stderr, 3.5 on stdout.
       const health = { sortLines: true, mergeStreams: true };
-      await pair(eps, ["endpoint", "health"], health);
       await pair(eps, ["endpoint", "health", "--cluster"], health);
-      await pair([eps[0]!], ["endpoint", "health", "-w", "json"]);
-      await pair([eps[1]!], ["endpoint", "health", "-w", "table"], { norm: { looseTable: true } });
-      await pair([eps[2]!], ["endpoint", "health", "-w", "fields"]);
+      if (full) {
+        await Promise.all([
+          pair(eps, ["endpoint", "health"], health),
+          pair([eps[0]!], ["endpoint", "health", "-w", "json"]),
+          pair([eps[1]!], ["endpoint", "health", "-w", "table"], { norm: { looseTable: true } }),
+          pair([eps[2]!], ["endpoint", "health", "-w", "fields"]),
+        ]);
+      }
     });
     // An unreachable endpoint beside a live one (on bin/etcd only: the client's behaviour).
     const live = clusters[0]!.endpoints()[0]!;
