@@ -130,11 +130,10 @@ describe("etcdutl backup and etcd --force-new-cluster", { skip: skipWithoutEtcdc
   });
 
   test("the guide's daily backup script makes a usable dated backup and keeps it", async () => {
-    // The script as operators install it from cron; `etcdctl` on its PATH is ours (bin/etcdctl when it
-    // has the backup command, else bin/etcdutl, whose backup takes the same flags).
+    // The script as operators install it from cron; `etcdctl` on its PATH is our bin/etcdctl.
     const bin = join(work, "bin");
     mkdirSync(bin, { recursive: true });
-    const ctl = (await etcdctlHasBackup()) ? join(ROOT, "bin", "etcdctl") : BIN_ETCDUTL;
+    const ctl = join(ROOT, "bin", "etcdctl");
     writeFileSync(join(bin, "etcdctl"), `#!/bin/sh\nexec "${process.execPath}" "${ctl}" "$@"\n`);
     chmodSync(join(bin, "etcdctl"), 0o755);
     const script = join(work, "etcd-backup.sh");
@@ -224,29 +223,3 @@ find "$BACKUP_ROOT" -mindepth 1 -ctime +7 -delete
     assert.ok(existsSync(join(c.dataDir(2), "member", "wal")));
   });
 });
-
-/**
- * Whether our bin/etcdctl runs `backup` (etcdutl's code behind it): asked to back up a data dir that
- * does not exist, it answers with the backup's own error.
- */
-async function etcdctlHasBackup(): Promise<boolean> {
-  const missing = join(ROOT, "no-such-data-dir");
-  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn(
-      process.execPath,
-      [join(ROOT, "bin", "etcdctl"), "backup", "--data-dir", missing, "--backup-dir", `${missing}-backup`],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    p.stdout.setEncoding("utf8").on("data", (s: string) => {
-      out += s;
-    });
-    p.stderr.setEncoding("utf8").on("data", (s: string) => {
-      out += s;
-    });
-    p.once("close", (code) => resolve({ code, out }));
-  });
-  return (
-    r.code !== 0 && r.out.includes(`stat ${join(missing, "member", "snap", "db")}: no such file or directory`)
-  );
-}

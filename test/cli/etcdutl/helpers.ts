@@ -21,10 +21,17 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs bin/etcdutl with `args` in `cwd`. */
-export function etcdutl(args: string[], cwd: string, timeoutMs = 30_000): Promise<RunResult> {
+export const BIN_ETCDCTL = join(ROOT, "bin", "etcdctl");
+
+/** Runs bin/etcdutl (or `bin`, e.g. bin/etcdctl for its deprecated aliases) with `args` in `cwd`. */
+export function etcdutl(
+  args: string[],
+  cwd: string,
+  timeoutMs = 30_000,
+  bin = BIN_ETCDUTL,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN_ETCDUTL, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [bin, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.setEncoding("utf8").on("data", (c: string) => {

@@ -4,7 +4,7 @@
 // (missing file, damaged file, existing data dir, etcd's own bbolt snapshots).
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { computeClusterId, computeMemberId } from "../../../src/server/ids.js";
@@ -21,7 +21,7 @@ import {
   skipWithoutEtcdctl,
   startRealEtcd,
 } from "../../e2e/cluster.js";
-import { etcdutl, etcdutlOk, memberList, membersOf, readPrefix } from "./helpers.js";
+import { BIN_ETCDCTL, etcdutl, etcdutlOk, memberList, membersOf, readPrefix } from "./helpers.js";
 
 const KEYS = 40;
 
@@ -109,6 +109,22 @@ describe("etcdutl snapshot status and restore", { skip: skipWithoutEtcdctl }, ()
     assert.equal(json.totalSize, size - 32);
     const table = await etcdutlOk(["snapshot", "status", snap, "-w", "table"], work);
     assert.match(table, /^\+-+\+-+\+-+\+-+\+\n\| +HASH +\| REVISION \| TOTAL KEYS \| TOTAL SIZE \|\n/);
+  });
+
+  test("etcdctl's deprecated snapshot status and restore run etcdutl's code", async () => {
+    for (const w of ["simple", "json", "table"]) {
+      const ours = await etcdutl(["snapshot", "status", snap, "-w", w], work, 30_000, BIN_ETCDCTL);
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.equal(ours.stdout, await etcdutlOk(["snapshot", "status", snap, "-w", w], work));
+      assert.match(ours.stderr, /^Deprecated: Use `etcdutl snapshot status` instead\.\n\n/);
+    }
+    const dir = join(work, "ctl-restore");
+    const r = await etcdutl(["snapshot", "restore", snap, "--data-dir", dir], work, 30_000, BIN_ETCDCTL);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(join(dir, "member", "wal")) && existsSync(join(dir, "member", "snap", "db")));
+    const again = await etcdutl(["snapshot", "restore", snap, "--data-dir", dir], work, 30_000, BIN_ETCDCTL);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^Error: /m);
   });
 
   test("restored into a new 3-member cluster: the data is there, IDs as the flags give, writes work", async () => {

@@ -7,6 +7,7 @@ import {
   AlarmType,
   MaintenanceService,
 } from "../../../api/gen/etcdserverpb/rpc.js";
+import { defrag, EtcdutlError } from "../../etcdutl/index.js";
 import type { CommandSpec, RunContext } from "../command.js";
 import type { Conn } from "../conn.js";
 import { display, initDisplay } from "../display.js";
@@ -64,7 +65,15 @@ async function defragRun(ctx: RunContext): Promise<void> {
     process.stderr.write(
       "Use `etcdutl defrag` instead. The --data-dir is going to be decomissioned in v3.6.\n\n",
     );
-    exitWithError(ExitError, "defrag --data-dir is not implemented in etcd-ts yet (etcdutl defrag)");
+    try {
+      await defrag({ dataDir: ctx.flags.str("data-dir"), notice: (line) => process.stderr.write(line) });
+    } catch (e) {
+      exitWithError(
+        e instanceof EtcdutlError ? e.exitCode : ExitError,
+        e instanceof Error ? e.message : String(e),
+      );
+    }
+    return;
   }
   const conn = await mustClient(ctx);
   let failures = 0;

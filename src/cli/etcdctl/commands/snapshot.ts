@@ -1,11 +1,11 @@
 // snapshot save: streams one member's backend to `<path>.part`, checks the trailing SHA-256 (the stream's
 // length must be a multiple of 512 plus 32, as etcd checks; we also check the digest itself), fsyncs,
-// then renames it to <path>. The deprecated `snapshot status|restore` (etcdutl's job) and `backup` are
-// not implemented yet.
+// then renames it to <path>. The deprecated `snapshot status|restore` and `backup` run etcdutl's code.
 
 import { createHash } from "node:crypto";
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { MaintenanceService, type SnapshotResponse } from "../../../api/gen/etcdserverpb/rpc.js";
+import { backup, consoleLog, EtcdutlError, snapshotRestore, snapshotStatus } from "../../etcdutl/index.js";
 import type { CommandSpec, RunContext } from "../command.js";
 import { initDisplay } from "../display.js";
 import { fromGrpc } from "../errors.js";
@@ -13,7 +13,7 @@ import { ExitBadArgs, ExitError, ExitInterrupted, exitWithError } from "../exit.
 import type { FlagDef } from "../flags.js";
 import { applyEnv, connConfig, newConn } from "../globals.js";
 import { humanizeBytes } from "../goformat.js";
-import { outln, zlog } from "../out.js";
+import { out, outln, zlog } from "../out.js";
 
 const CHECKSUM = 32;
 
@@ -122,13 +122,27 @@ async function saveRun(ctx: RunContext): Promise<void> {
   await save(ctx, ctx.args[0]!);
 }
 
-/** The subcommands another part of etcd-ts (etcdutl) will provide. */
-function notImplemented(what: string, deprecated?: string) {
-  return () => {
-    if (deprecated) process.stderr.write(`Deprecated: Use \`${deprecated}\` instead.\n\n`);
-    exitWithError(ExitError, `${what} is not implemented in etcd-ts's etcdctl yet`);
+/**
+ * The deprecated offline commands run etcdutl's code, after 3.5's deprecation line on stderr. etcdutl's
+ * errors keep their message and exit code.
+ */
+function viaEtcdutl(deprecated: string, run: (ctx: RunContext) => Promise<string>) {
+  return async (ctx: RunContext): Promise<void> => {
+    process.stderr.write(`Deprecated: Use \`${deprecated}\` instead.\n\n`);
+    let text: string;
+    try {
+      text = await run(ctx);
+    } catch (e) {
+      exitWithError(
+        e instanceof EtcdutlError ? e.exitCode : ExitError,
+        e instanceof Error ? e.message : String(e),
+      );
+    }
+    if (text !== "") out(text);
   };
 }
+
+const log = consoleLog((line) => process.stderr.write(line));
 
 const RESTORE_FLAGS: FlagDef[] = [
   { name: "data-dir", kind: "string", def: "", usage: "Path to the data directory" },
@@ -196,7 +210,21 @@ export function snapshotSpec(): CommandSpec {
         short: "Restores an etcd member snapshot to an etcd directory",
         long: "Moved to `etcdutl snapshot restore ...`\n",
         flags: RESTORE_FLAGS,
-        run: notImplemented("snapshot restore", "etcdutl snapshot restore"),
+        run: viaEtcdutl("etcdutl snapshot restore", (ctx) =>
+          snapshotRestore({
+            args: ctx.args,
+            dataDir: ctx.flags.str("data-dir") || undefined,
+            walDir: ctx.flags.str("wal-dir") || undefined,
+            name: ctx.flags.str("name"),
+            initialCluster: ctx.flags.str("initial-cluster"),
+            initialClusterToken: ctx.flags.str("initial-cluster-token"),
+            initialAdvertisePeerUrls: ctx.flags.str("initial-advertise-peer-urls"),
+            skipHashCheck: ctx.flags.bool("skip-hash-check"),
+            bumpRevision: Number(ctx.flags.int("bump-revision")),
+            markCompacted: ctx.flags.bool("mark-compacted"),
+            log,
+          }),
+        ),
       },
       {
         use: "status <filename>",
@@ -206,13 +234,15 @@ The items in the lists are hash, revision, total keys, total size.
 
 Moved to 'etcdutl snapshot status ...'
 `,
-        run: notImplemented("snapshot status", "etcdutl snapshot status"),
+        run: viaEtcdutl("etcdutl snapshot status", (ctx) =>
+          snapshotStatus({ args: ctx.args, writeOut: ctx.flags.str("write-out") }),
+        ),
       },
     ],
   };
 }
 
-/** etcdctl v2's `backup` (etcdutl backup in 3.5), kept hidden until etcdutl provides it. */
+/** etcdctl v2's `backup` (etcdutl backup in 3.5; hidden, as etcdctl v3 has no such command). */
 export function backupSpec(): CommandSpec {
   return {
     use: "backup",
@@ -225,6 +255,15 @@ export function backupSpec(): CommandSpec {
       { name: "backup-wal-dir", kind: "string", def: "", usage: "Path to the backup wal dir" },
       { name: "with-v3", kind: "bool", def: true, usage: "Backup v3 backend data" },
     ],
-    run: notImplemented("backup", "etcdutl backup"),
+    run: viaEtcdutl("etcdutl backup", (ctx) =>
+      backup({
+        dataDir: ctx.flags.str("data-dir"),
+        walDir: ctx.flags.str("wal-dir") || undefined,
+        backupDir: ctx.flags.str("backup-dir"),
+        backupWalDir: ctx.flags.str("backup-wal-dir") || undefined,
+        withV3: ctx.flags.bool("with-v3"),
+        log,
+      }),
+    ),
   };
 }
