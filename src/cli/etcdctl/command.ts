@@ -196,7 +196,8 @@ export function findCommand(root: Command, args: string[]): Found {
 // ---- usage ----------------------------------------------------------------------------------------------
 
 function flagUsages(flags: FlagDef[]): string {
-  return [...flags]
+  return flags
+    .filter((f) => !f.hidden)
     .sort((a, b) => cmp(a.name, b.name))
     .map((f) => {
       let s = f.short ? `  -${f.short}, --${f.name}` : `      --${f.name}`;
@@ -256,7 +257,8 @@ function pflagUsages(flags: FlagDef[]): string {
     stringSlice: "strings",
   };
   const zero = (f: FlagDef) => ["false", "", "0", "0s", "[]"].includes(defText(f));
-  const lines = [...flags]
+  const lines = flags
+    .filter((f) => !f.hidden)
     .sort((a, b) => cmp(a.name, b.name))
     .map((f) => {
       let head = f.short ? `  -${f.short}, --${f.name}` : `      --${f.name}`;

@@ -14,6 +14,8 @@ export interface FlagDef {
   kind: FlagKind;
   def: FlagValue;
   usage: string;
+  /** Accepted but left out of usage texts (etcd-ts-only flags, so help stays etcdctl's). */
+  hidden?: boolean;
 }
 
 /** pflag's DefValue text, as the usage lists it. */

@@ -2,8 +2,8 @@
 // configuration built from them (ctlv3/command/global.go): endpoints (or DNS SRV discovery), timeouts,
 // TLS, user and password.
 
-import { Resolver } from "node:dns/promises";
 import { readFileSync, readSync } from "node:fs";
+import { resolveClientEndpoints } from "../../discovery/index.js";
 import type { RunContext } from "./command.js";
 import type { ConnConfig, TlsOptions } from "./conn.js";
 import { Conn } from "./conn.js";
@@ -93,6 +93,13 @@ export const GLOBAL_FLAGS: FlagDef[] = [
     def: "",
     usage: "service name to query when using DNS discovery",
   },
+  {
+    name: "discovery-srv-dns-server",
+    kind: "string",
+    def: "",
+    usage: "etcd-ts: DNS server (ip[:port]) to ask for the SRV records instead of the system's",
+    hidden: true,
+  },
 ];
 
 /** pkg/flags' FlagToEnv: ETCDCTL_ + upper-case name with '-' as '_'. */
@@ -140,7 +147,9 @@ export function applyEnv(ctx: RunContext, env: NodeJS.ProcessEnv = process.env):
     }
   }
   if (ctx.flags.bool("debug")) {
-    for (const f of [...ctx.cmd.inheritedFlags()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const f of [...ctx.cmd.inheritedFlags()]
+      .filter((x) => !x.hidden)
+      .sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const v = ctx.flags.get(f.name);
       const text = Array.isArray(v)
         ? `[${v.join(",")}]`
@@ -211,32 +220,18 @@ function authFromFlags(fs: FlagSet): { username: string; password: string } | un
   return { username: user.slice(0, i), password: user.slice(i + 1) };
 }
 
-/** DNS SRV discovery (clientv3's srv.GetClient): _etcd-client[-name]._tcp and _etcd-client-ssl. */
+/** DNS SRV discovery (clientv3's srv.GetClient): _etcd-client-ssl[-name]._tcp, then _etcd-client. */
 async function discoverEndpoints(fs: FlagSet): Promise<string[]> {
   const domain = fs.str("discovery-srv");
   if (domain === "") return [];
-  const name = fs.str("discovery-srv-name");
-  const suffix = name ? `-${name}` : "";
-  const r = new Resolver();
-  const eps: string[] = [];
-  let lastErr: unknown;
-  for (const [service, scheme] of [
-    [`_etcd-client-ssl${suffix}`, "https"],
-    [`_etcd-client${suffix}`, "http"],
-  ] as const) {
-    try {
-      for (const a of await r.resolveSrv(`${service}._tcp.${domain}`)) {
-        eps.push(`${scheme}://${a.name.replace(/\.$/, "")}:${a.port}`);
-      }
-    } catch (e) {
-      lastErr = e;
-    }
-  }
-  if (eps.length === 0 && lastErr) {
-    exitWithError(
-      ExitError,
-      `error querying DNS SRV records for _etcd-client ${String((lastErr as Error).message)}`,
-    );
+  let eps: string[];
+  try {
+    ({ endpoints: eps } = await resolveClientEndpoints(domain, {
+      serviceName: fs.str("discovery-srv-name"),
+      dnsServer: fs.str("discovery-srv-dns-server") || undefined,
+    }));
+  } catch (e) {
+    exitWithError(ExitError, `error querying DNS SRV records for _etcd-client ${(e as Error).message}`);
   }
   if (fs.bool("insecure-discovery")) return eps;
   return eps.filter((e) => {

@@ -22,7 +22,7 @@ export function complete(root: Command, args: string[], descriptions: boolean): 
     const byName = (a: { name: string }, b: { name: string }) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     for (const f of [...[...cmd.inheritedFlags()].sort(byName), ...[...cmd.localFlags()].sort(byName)]) {
-      if (given.changed.has(f.name) && f.kind !== "stringSlice") continue;
+      if (f.hidden || (given.changed.has(f.name) && f.kind !== "stringSlice")) continue;
       if (`--${f.name}`.startsWith(partial)) add(`--${f.name}`, f.usage);
       if (f.short && `-${f.short}`.startsWith(partial)) add(`-${f.short}`, f.usage);
     }
