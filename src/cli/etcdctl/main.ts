@@ -35,8 +35,11 @@ function helpSpec(root: () => Command) {
 export async function main(argv: string[]): Promise<number> {
   const api = process.env.ETCDCTL_API;
   delete process.env.ETCDCTL_API;
-  if (api !== undefined && api !== "" && api !== "3") {
-    if (api === "2") errln("etcdctl: the v2 API (ETCDCTL_API=2) is not supported by etcd-ts");
+  // Of the v2 API only `backup` remains (the guide's backup scripts run it with ETCDCTL_API=2); its flags
+  // are the same as ours.
+  const v2Backup = api === "2" && argv.find((a) => !a.startsWith("-")) === "backup";
+  if (api !== undefined && api !== "" && api !== "3" && !v2Backup) {
+    if (api === "2") errln("etcdctl: of the v2 API (ETCDCTL_API=2) etcd-ts supports only `backup`");
     else errln(`unsupported API version: ${api}`);
     return ExitError;
   }

@@ -145,7 +145,7 @@ set -e
 ETCD_DATA_DIR="$1"
 BACKUP_ROOT="$2"
 DATE=$(date +%Y-%m-%d)
-etcdctl backup --data-dir "$ETCD_DATA_DIR" --backup-dir "$BACKUP_ROOT/$DATE"
+ETCDCTL_API=2 etcdctl backup --data-dir "$ETCD_DATA_DIR" --backup-dir "$BACKUP_ROOT/$DATE"
 find "$BACKUP_ROOT" -mindepth 1 -ctime +7 -delete
 `,
     );
