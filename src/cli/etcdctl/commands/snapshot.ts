@@ -40,6 +40,26 @@ function pathError(op: string, path: string, e: unknown): string {
   return `${op} ${path}: ${(code && reasons[code]) ?? String((e as Error).message)}`;
 }
 
+/**
+ * On a terminal, the download's progress on stderr, redrawn in place (at most 10 times a second):
+ * received / total bytes as the server's remaining_bytes tells, and a bar. Never on pipes or files, so
+ * scripted output stays etcdctl's.
+ */
+function progressBar(): (received: number, total: number) => void {
+  let last = 0;
+  return (received, total) => {
+    const now = Date.now();
+    if (now - last < 100 && received < total) return;
+    last = now;
+    const frac = total > 0 ? Math.min(1, received / total) : 0;
+    const w = 30;
+    const done = Math.round(frac * w);
+    process.stderr.write(
+      `\r${humanizeBytes(received)} / ${humanizeBytes(total)} [${"=".repeat(done)}${" ".repeat(w - done)}] ${(frac * 100).toFixed(0)}%`,
+    );
+  };
+}
+
 async function save(ctx: RunContext, dbPath: string): Promise<void> {
   applyEnv(ctx);
   const cfg = await connConfig(ctx);
@@ -70,6 +90,7 @@ async function save(ctx: RunContext, dbPath: string): Promise<void> {
     if (stream === undefined) exitWithError(ExitInterrupted, "context deadline exceeded");
     zlog("info", "v3/maintenance.go:220", "opened snapshot stream; downloading", {}, "client");
     zlog("info", "snapshot/v3_snapshot.go:73", "fetching snapshot", { endpoint: ep });
+    const progress = process.stderr.isTTY ? progressBar() : undefined;
     const hash = createHash("sha256");
     let held = Buffer.alloc(0);
     let size = 0;
@@ -78,6 +99,7 @@ async function save(ctx: RunContext, dbPath: string): Promise<void> {
         const blob = Buffer.from(r.blob.buffer, r.blob.byteOffset, r.blob.byteLength);
         writeSync(fd, blob);
         size += blob.length;
+        progress?.(size, size + Number(r.remainingBytes));
         // The last 32 bytes are the digest: hash everything before them.
         const all = Buffer.concat([held, blob]);
         const keep = Math.min(CHECKSUM, all.length);
@@ -87,6 +109,7 @@ async function save(ctx: RunContext, dbPath: string): Promise<void> {
       stream.on("error", (e) => reject(fromGrpc(e)));
       stream.on("end", () => resolve());
     }).catch((e: Error) => exitWithError(ExitInterrupted, e.message));
+    if (progress) process.stderr.write("\r\x1b[K");
     zlog("info", "v3/maintenance.go:228", "completed snapshot read; closing", {}, "client");
     if (size % 512 !== CHECKSUM) exitWithError(ExitInterrupted, `sha256 checksum not found [bytes: ${size}]`);
     if (!hash.digest().equals(held)) {
