@@ -358,11 +358,11 @@ export function search(ops: readonly LinOp[], initial: string | null, budget: nu
     }
   }
   if (head.next === undefined) return { verdict: "ok", steps };
+  // For the report: the last writes completed before the stuck operation, and everything overlapping it.
   const o = ops[stuckAt]!;
-  const window = ops
-    .filter((x) => x.ret >= o.call - 1 && x.call <= o.ret + 1)
-    .map((x) => x.id)
-    .slice(0, 40);
+  const before = ops.filter((x) => x.kind !== "read" && x.ret < o.call).slice(-5);
+  const overlapping = ops.filter((x) => x.ret >= o.call && x.call <= o.ret).slice(0, 20);
+  const window = [...before, ...overlapping].map((x) => x.id);
   return {
     verdict: "fail",
     steps,
