@@ -61,6 +61,8 @@ class Bar {
     );
   }
   finish(): void {
+    // The last second's tick may land after the deadline: the bar ends full, as pb's Finish draws it.
+    if (this.n < this.total) this.add(this.total - this.n);
     out("\n");
   }
 }
