@@ -30,7 +30,7 @@ async function grow(name: string): Promise<void> {
   const out = await ctlOk(["member", "add", name, `--peer-urls=http://127.0.0.1:${p}`, "--learner"], {
     endpoints: c!.liveEndpoints(),
   });
-  const id = /^Member ([0-9a-f]+) added/m.exec(out)![1]!;
+  const id = /^Member +([0-9a-f]+) added/m.exec(out)![1]!;
   const m = await c!.join(out);
   await m.waitHealthy();
   await until(async () => {

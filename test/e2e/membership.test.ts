@@ -59,7 +59,7 @@ function addMember(args: string[]): Promise<string> {
 }
 
 function addedId(out: string): string {
-  const m = /^Member ([0-9a-f]+) added to cluster ([0-9a-f]+)$/m.exec(out);
+  const m = /^Member +([0-9a-f]+) added to cluster +([0-9a-f]+)$/m.exec(out);
   assert.ok(m, `member add output: ${out}`);
   return m[1]!;
 }
@@ -193,7 +193,7 @@ describe("membership with bin/etcd processes", { skip: skipWithoutEtcdctl, concu
     const id = await idOf(m3);
     const others = c!.members.filter((m) => m !== m3).map((m) => m.endpoint);
     const out = await ctlOk(["member", "remove", id], { endpoints: others });
-    assert.match(out, new RegExp(`^Member ${id} removed from cluster [0-9a-f]+$`, "m"));
+    assert.match(out, new RegExp(`^Member ${id.padStart(16)} removed from cluster [ 0-9a-f]{16}$`, "m"));
     const st = await m3.exited();
     assert.equal(st.code, 0, m3.logTail());
     assert.ok(m3.log().includes(REMOVED_LINE));
@@ -245,7 +245,7 @@ describe("membership with bin/etcd processes", { skip: skipWithoutEtcdctl, concu
     const id = await idOf(m4);
     const peer = await newPeerUrl();
     const out = await ctlOk(["member", "update", id, `--peer-urls=${peer}`], { endpoints: live() });
-    assert.match(out, new RegExp(`^Member ${id} updated in cluster [0-9a-f]+$`, "m"));
+    assert.match(out, new RegExp(`^Member ${id.padStart(16)} updated in cluster [ 0-9a-f]{16}$`, "m"));
     assert.deepEqual((await memberList()).find((m) => m.id === id)?.peerURLs, [peer]);
     await m4.kill("SIGTERM");
     m4.spec.args = m4.spec.args.map((a) =>
