@@ -176,6 +176,8 @@ export class LibWatcher {
   private w: Watcher | undefined;
   private stopped = false;
   private done: Promise<void> | undefined;
+  private roster = "";
+  private syncTimer: NodeJS.Timeout | undefined;
 
   constructor(
     name: string,
@@ -185,12 +187,21 @@ export class LibWatcher {
     this.client = new Client({ endpoints: cluster.active.map((n) => n.clientUrl), requestTimeoutMs: 5000 });
   }
 
+  /** Keeps the client's endpoints on the current members (the stream moves when it next fails). */
+  private sync(): void {
+    const urls = this.cluster.active.map((n) => n.clientUrl);
+    if (urls.join(",") === this.roster) return;
+    this.roster = urls.join(",");
+    this.client.setEndpoints(urls);
+  }
+
   /** Highest revision delivered (events or progress). */
   get caughtUpTo(): number {
     return this.w ? Number(this.w.nextRevision) - 1 : 0;
   }
 
   start(): void {
+    this.syncTimer = setInterval(() => this.sync(), 500);
     this.done = this.loop();
   }
 
@@ -199,7 +210,7 @@ export class LibWatcher {
       const ev = this.record.events;
       const from = ev.length > 0 ? ev[ev.length - 1]!.rev + 1 : 1;
       try {
-        this.client.setEndpoints(this.cluster.active.map((n) => n.clientUrl));
+        this.sync();
         const w = await this.client.watch("", { prefix: true, startRevision: BigInt(from) });
         this.w = w;
         w.on("resumed", () => this.record.resumes++);
@@ -227,6 +238,7 @@ export class LibWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.syncTimer);
     await this.w?.cancel().catch(() => {});
     this.client.close();
     await this.done;
