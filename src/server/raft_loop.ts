@@ -39,6 +39,8 @@ export class RaftLoop {
   private running = false;
   private again = false;
   private stopped = false;
+  /** Settles when the run scheduled or under way has ended (resolved at once when idle). */
+  private idle: Promise<void> = Promise.resolve();
 
   constructor(
     readonly rn: RawNode,
@@ -56,13 +58,22 @@ export class RaftLoop {
       return;
     }
     this.running = true;
-    setImmediate(() => {
-      this.run().catch((err: unknown) => this.hooks.onFatal(err));
+    this.idle = new Promise((resolve) => {
+      setImmediate(() => {
+        this.run()
+          .catch((err: unknown) => this.hooks.onFatal(err))
+          .finally(resolve);
+      });
     });
   }
 
-  stop(): void {
+  /**
+   * Handles no further Ready. Resolves once the one in hand (if any) is finished: persisted, applied
+   * and advanced, so the caller may then close the storage it writes to.
+   */
+  stop(): Promise<void> {
     this.stopped = true;
+    return this.idle;
   }
 
   private async run(): Promise<void> {

@@ -1211,17 +1211,29 @@ export class EtcdServer {
     void this.stop().finally(() => this.finish({ code: 1, reason: String(err) }));
   }
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /**
+   * Stops the member (idempotent: every caller gets the same promise; a removed leader is stopped both
+   * by applying its removal and by a peer's 410). The storage is closed only after the Raft loop has
+   * finished the Ready it had in hand.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async doStop(): Promise<void> {
     if (this.isLeader()) await this.handOverLeadership();
     this.stopped = true;
     clearInterval(this.ticker);
-    this.loop.stop();
+    const loopDone = this.loop.stop();
     this.lessor.stop();
     this.auth.close();
     this.wait.failAll(ErrGRPCStopped());
     for (const w of this.readWaiters) w.reject(ErrGRPCStopped());
     await this.transport?.close();
+    await loopDone;
     await this.closeStorage();
   }
 
