@@ -255,8 +255,11 @@ export class RobustCluster {
     throw new Error(`${what}: ${String(last)}`);
   }
 
-  /** Removes `n` from the cluster (member remove); its process stops by itself (or is killed after 15 s). */
-  async removeMember(n: Node): Promise<void> {
+  /**
+   * Removes `n` from the cluster (member remove). Its process must stop by itself with status 0, as
+   * etcd's does; returns what went wrong otherwise (it is then killed).
+   */
+  async removeMember(n: Node): Promise<string | undefined> {
     if (n.id === undefined) await this.learnIds();
     const id = BigInt(`0x${n.id}`);
     await this.onAnyMember(`member remove ${n.name}`, async (via) => {
@@ -270,9 +273,27 @@ export class RobustCluster {
     });
     n.removed = true;
     this.log(`removed ${n.name} (${n.id})`);
-    const exited = await Promise.race([n.member.exited().then(() => true), delay(15_000).then(() => false)]);
-    if (!exited) this.log(`${n.name} still running 15 s after its removal: killed`);
+    const st = await Promise.race([n.member.exited(), delay(15_000).then(() => undefined)]);
     await this.kill(n);
+    if (st === undefined) return `${n.name} was still running 15 s after its removal`;
+    if (st.code !== 0)
+      return `${n.name} exited with ${JSON.stringify(st)} after its removal (expected status 0)`;
+    return undefined;
+  }
+
+  /** Lines of the members' logs that show a crash (an uncaught exception, a fatal Raft loop error). */
+  crashes(): string[] {
+    const found: string[] = [];
+    for (const n of this.nodes) {
+      const lines = n.member.log().split("\n");
+      lines.forEach((l, i) => {
+        if (/^Node\.js v\d/.test(l) || l.includes('"msg":"raft loop failed') || l.includes('"level":60')) {
+          const context = lines.slice(Math.max(0, i - 6), i + 1).join(" | ");
+          found.push(`${n.name}: ${context.slice(0, 1500)}`);
+        }
+      });
+    }
+    return found;
   }
 
   /** Adds a fresh member (member add, then start it with --initial-cluster-state existing). */

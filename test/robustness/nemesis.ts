@@ -172,9 +172,10 @@ export async function runFault(kind: FaultKind, o: NemesisOptions): Promise<Faul
         rec.detail = `remove ${victim.name}, add a fresh member`;
         o.log(`fault ${kind}: ${rec.detail}`);
         rec.start = performance.now();
-        await cluster.removeMember(victim);
+        const anomaly = await cluster.removeMember(victim);
         const added = await cluster.addMember();
         rec.detail += ` (${added.name})`;
+        if (anomaly !== undefined) rec.error = anomaly;
         break;
       }
       case "power-loss": {

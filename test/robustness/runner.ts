@@ -317,6 +317,7 @@ export async function runRobustness(o: RunOptions): Promise<RunReport> {
       writeFileSync(join(dir, "appends.jsonl"), app.attempts.map((a) => JSON.stringify(a)).join("\n"));
     }
     writeFileSync(join(dir, "history-register.jsonl"), ops.map(opLine).join("\n"));
+    problems.push(...cluster.crashes().map((c) => `member crashed: ${c}`));
   } catch (e) {
     problems.push(`run aborted: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   } finally {
