@@ -29,7 +29,8 @@ test("robustness: 3 members, every fault kind once, all checks pass", { timeout:
   const covered = new Set(r.faults.map((f) => f.kind));
   t.diagnostic(
     `${r.durationS} s; faults ${r.faults.map((f) => f.kind).join(", ")}; register ops ${JSON.stringify(r.operations.register)}; ` +
-      `appends ${JSON.stringify(r.operations.appends)}; watch events ${r.operations.watchEvents}; leases ${r.operations.leases}`,
+      `appends ${JSON.stringify(r.operations.appends)}; watch events ${r.operations.watchEvents}; leases ${r.operations.leases}; ` +
+      `restarts that dropped unsynced WAL writes ${r.unsyncedDrops}`,
   );
   if (r.availability) {
     const a = r.availability;

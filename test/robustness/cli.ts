@@ -117,6 +117,8 @@ function summary(r: RunReport): string {
     lines.push(
       `  watch: ${r.watch.events} events; ${r.watch.watchers.map((w) => `${w.name} ${w.events} ev/${w.resumes} resumes`).join(", ")}`,
     );
+  if (r.unsyncedDrops !== undefined)
+    lines.push(`  restarts that dropped unsynced WAL writes: ${r.unsyncedDrops}`);
   if (r.leases)
     lines.push(
       `  leases: ${r.leases.granted} granted, ${r.leases.kept} kept, ${r.leases.revoked} revoked, ${r.leases.lost} reported lost`,

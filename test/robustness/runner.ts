@@ -86,6 +86,8 @@ export interface RunReport {
     problems: string[];
   };
   leases?: LeaseCheckResult;
+  /** Restarts at which the WAL failpoint dropped writes that were not fsynced. */
+  unsyncedDrops?: number;
 }
 
 export function replayCommand(o: RunOptions): string {
@@ -318,6 +320,10 @@ export async function runRobustness(o: RunOptions): Promise<RunReport> {
     }
     writeFileSync(join(dir, "history-register.jsonl"), ops.map(opLine).join("\n"));
     problems.push(...cluster.crashes().map((c) => `member crashed: ${c}`));
+    report.unsyncedDrops = cluster.nodes.reduce(
+      (k, n) => k + n.member.log().split("dropped writes that were not fsynced").length - 1,
+      0,
+    );
   } catch (e) {
     problems.push(`run aborted: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   } finally {
