@@ -8,7 +8,6 @@
 
 import { randomInt } from "node:crypto";
 import { renameSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
 import { AlarmRequest_AlarmAction, AlarmType } from "../api/gen/etcdserverpb/rpc.js";
@@ -74,6 +73,7 @@ import {
   type WalMetadata,
   walExists,
 } from "./raft_storage.js";
+import { ReceivedSnapshots, snapshotDbPath, snapshotDbToRecover } from "./received_snapshots.js";
 import { type ReconfigRequest, type ReconfigResult, Reconfigurer } from "./reconfigure.js";
 import { Wait } from "./wait.js";
 
@@ -120,7 +120,7 @@ export class EtcdServer {
   private transport: Transport | undefined;
   private readonly wait = new Wait<ApplyResult>();
   /** Databases received with snapshots, by snapshot index, waiting for Raft to apply the snapshot. */
-  private readonly receivedDbs = new Map<number, string>();
+  private readonly receivedDbs = new ReceivedSnapshots();
   private readonly reqIds: RequestIdGenerator;
   private readonly ticker: NodeJS.Timeout;
   private appliedIndex: number;
@@ -160,7 +160,29 @@ export class EtcdServer {
     this.clusterId = rs.metadata.clusterId;
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
     this.auth = new MemberAuth(memberAuthOptions(cfg), this.authHost(), logger);
-    const st = this.openState(dirs.dbPath);
+    let st = this.openState(dirs.dbPath);
+    // Stopped after saving a received snapshot and before swapping its database in: swap it in now.
+    let recover: string | undefined;
+    try {
+      recover = snapshotDbToRecover(dirs.snapDir, rs.snapshot?.metadata.index ?? 0, st.kv.consistentIndex());
+    } catch (e) {
+      st.backend.close();
+      throw e;
+    }
+    if (recover !== undefined) {
+      logger.warn(
+        {
+          "snapshot-index": rs.snapshot?.metadata.index,
+          "consistent-index": st.kv.consistentIndex(),
+          db: recover,
+        },
+        "the backend is behind the raft snapshot: recovering the database received with it",
+      );
+      st.backend.close();
+      renameSync(recover, dirs.dbPath);
+      rmSync(`${recover}-lock`, { force: true });
+      st = this.openState(dirs.dbPath);
+    }
     this.backend = st.backend;
     this.lessor = st.lessor;
     this.kv = st.kv;
@@ -521,13 +543,10 @@ export class EtcdServer {
   /** A snapshot from the leader: its database is restored next to ours before Raft sees the message. */
   async receiveSnapshot(m: Message, data: AsyncIterable<Uint8Array>): Promise<void> {
     const index = m.snapshot?.metadata.index ?? 0;
-    const path = join(
-      memberDirs(this.cfg.dataDir, this.cfg.walDir).snapDir,
-      `${index.toString(16).padStart(16, "0")}.snap.db`,
-    );
+    const path = snapshotDbPath(memberDirs(this.cfg.dataDir, this.cfg.walDir).snapDir, index);
     const be = await Backend.restoreFrom(data, path, { overwrite: true });
     be.close();
-    this.receivedDbs.set(index, path);
+    this.receivedDbs.add(index, path);
     this.logger.info({ from: hexId(m.from), index }, "received and saved database snapshot");
     this.stepPeer(m);
   }
@@ -599,12 +618,12 @@ export class EtcdServer {
   }
 
   private applySnapshot(s: Snapshot): void {
-    const path = this.receivedDbs.get(s.metadata.index);
+    // A newer snapshot's database may have arrived meanwhile: it stays for its own turn.
+    const path = this.receivedDbs.take(s.metadata.index);
     if (path === undefined) {
       this.fatal(new Error(`no database received for snapshot at index ${s.metadata.index}`));
       return;
     }
-    this.receivedDbs.clear();
     // Swap the state machine: close the old backend, move the received one in place, reopen.
     const dbPath = memberDirs(this.cfg.dataDir, this.cfg.walDir).dbPath;
     this.lessor.stop();
