@@ -317,6 +317,8 @@ export async function runRobustness(o: RunOptions): Promise<RunReport> {
       report.operations.leases = lease.leases.length;
       problems.push(...lc.problems.map((p) => `leases: ${p}`));
       writeFileSync(join(dir, "appends.jsonl"), app.attempts.map((a) => JSON.stringify(a)).join("\n"));
+      // Now that nothing changes any more: the members hold the same key space.
+      problems.push(...(await checkConsistency(cluster)).map((p) => `consistency: ${p}`));
     }
     writeFileSync(join(dir, "history-register.jsonl"), ops.map(opLine).join("\n"));
     problems.push(...cluster.crashes().map((c) => `member crashed: ${c}`));
@@ -381,6 +383,54 @@ async function retry<T>(f: () => Promise<T>, timeoutMs: number, what: string): P
       if (performance.now() > deadline) throw new Error(`${what}: ${String(e)}`);
       await delay(300);
     }
+  }
+}
+
+/**
+ * Once the members have applied the same index, they must be at the same revision and their key
+ * spaces must hash the same (HashKV at that revision): replicas that diverged fail here.
+ */
+async function checkConsistency(cluster: RobustCluster): Promise<string[]> {
+  const members = cluster.active;
+  const deadline = performance.now() + 30_000;
+  let last = "";
+  for (;;) {
+    const st = await Promise.all(
+      members.map(async (n) => {
+        const r = await call(n.rpc().maintenance.status, n.rpc().maintenance, {}, 5000).catch(
+          () => undefined,
+        );
+        return r === undefined
+          ? undefined
+          : { applied: r.raftAppliedIndex, revision: r.header?.revision ?? 0n };
+      }),
+    );
+    last = members
+      .map((n, i) => `${n.name}: applied ${st[i]?.applied}, revision ${st[i]?.revision}`)
+      .join("; ");
+    const same = st.every((x) => x !== undefined && x.applied === st[0]!.applied);
+    if (same) {
+      const revs = new Set(st.map((x) => x!.revision));
+      if (revs.size > 1) return [`members at the same applied index are at different revisions: ${last}`];
+      const rev = st[0]!.revision;
+      const hashes = await Promise.all(
+        members.map((n) =>
+          call(n.rpc().maintenance.hashKv, n.rpc().maintenance, { revision: rev }, 10_000).then(
+            (h) => `${h.hash}/${h.compactRevision}`,
+            (e: unknown) => `error ${String(e)}`,
+          ),
+        ),
+      );
+      if (new Set(hashes).size > 1) {
+        return [
+          `key spaces differ at revision ${rev}: ${members.map((n, i) => `${n.name} ${hashes[i]}`).join(", ")}`,
+        ];
+      }
+      return [];
+    }
+    if (performance.now() > deadline)
+      return [`members did not reach the same applied index within 30 s: ${last}`];
+    await delay(300);
   }
 }
 
