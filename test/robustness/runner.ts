@@ -17,11 +17,11 @@ import { checkAppends, type DurabilityResult } from "./checker/durability.js";
 import { checkLeases, type LeaseCheckResult } from "./checker/lease.js";
 import { type CheckResult, checkRegisters } from "./checker/linearizability.js";
 import { type AckedWrite, checkAckedInHistory, checkReferences, checkWatcher } from "./checker/watch.js";
-import { RobustCluster } from "./cluster.js";
+import { type Node, RobustCluster } from "./cluster.js";
 import { opLine } from "./history.js";
 import { type FaultKind, type FaultRecord, faultSequence, heal, runFault } from "./nemesis.js";
 import { Network } from "./proxy.js";
-import { bytes, call, leaderMetadata } from "./rpc.js";
+import { bytes, call, leaderMetadata, utf8 } from "./rpc.js";
 import { type Availability, availability, type TimedOp } from "./stats.js";
 import { AppendWorkload } from "./workload/append.js";
 import type { LeaseRecord } from "./workload/lease.js";
@@ -253,6 +253,12 @@ export async function runRobustness(o: RunOptions): Promise<RunReport> {
       report.durability = dur;
       report.operations.appends = countStatus(app.attempts);
       problems.push(...dur.problems.map((p) => `durability: ${p}`));
+      // Every member on its own must hold them too (a linearizable read served by each in turn).
+      for (const n of cluster.active) {
+        const mine = await retry(() => rangeOn(n, "app/"), 30_000, `reading the appends on ${n.name}`);
+        const d = checkAppends(app.attempts, mine);
+        problems.push(...d.problems.map((p) => `durability on ${n.name}: ${p}`));
+      }
 
       // Reference histories from every member, up to the same revision.
       const until = await currentRevision(cluster);
@@ -432,6 +438,22 @@ async function checkConsistency(cluster: RobustCluster): Promise<string[]> {
       return [`members did not reach the same applied index within 30 s: ${last}`];
     await delay(300);
   }
+}
+
+/** Every key under `prefix` as member `n` serves it (linearizable). */
+async function rangeOn(
+  n: Node,
+  prefix: string,
+): Promise<{ key: string; value: string; modRevision: number }[]> {
+  const end = Buffer.from(prefix, "utf8");
+  end[end.length - 1]!++;
+  const req = RangeRequest.fromPartial({ key: bytes(prefix), rangeEnd: new Uint8Array(end) });
+  const r = await call(n.rpc().kv.range, n.rpc().kv, req, 10_000, leaderMetadata());
+  return r.kvs.map((kv) => ({
+    key: utf8(kv.key),
+    value: utf8(kv.value),
+    modRevision: Number(kv.modRevision),
+  }));
 }
 
 /** The store's current revision (a linearizable read through any member). */
