@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { type CallCredentials, currentCredentials } from "../auth/call_context.js";
 import type { AuthInfo } from "../auth/types.js";
+import { SNAPSHOT_FILE_ALIGN } from "../backend/index.js";
 import {
   checkDeleteRangeRequest,
   checkPutRequest,
@@ -29,8 +30,6 @@ import type { ApiLimits, ApiServer } from "./types.js";
 
 /** Bytes of backend per Snapshot message (etcd's snapshotSendBufferSize). */
 export const SNAPSHOT_CHUNK = 32 * 1024;
-/** Snapshot data is padded to a multiple of this before its SHA-256 (see snapshot()). */
-export const SNAPSHOT_ALIGN = 512;
 
 /** An RPC the member does not offer (yet): UNIMPLEMENTED with grpc-go's text for unimplemented methods. */
 export function unimplemented(method: string): EtcdError {
@@ -307,9 +306,8 @@ export class V3Rpc {
       streamed += chunk.byteLength;
       yield* cut();
     }
-    // Zero padding to a multiple of 512 bytes: etcdctl's `snapshot save` recognises the trailing SHA-256
-    // by `size % 512 == 32` (bbolt files are page-sized); readers of the backend stream stop at its end.
-    const pad = (SNAPSHOT_ALIGN - (streamed % SNAPSHOT_ALIGN)) % SNAPSHOT_ALIGN;
+    // Zero padding, then the digest: the snapshot file's layout (src/backend/snapshot_file.ts).
+    const pad = (SNAPSHOT_FILE_ALIGN - (streamed % SNAPSHOT_FILE_ALIGN)) % SNAPSHOT_FILE_ALIGN;
     if (pad > 0) {
       pending.push(Buffer.alloc(pad));
       pendingBytes += pad;

@@ -19,3 +19,4 @@ export {
   MetaKey,
 } from "./buckets.js";
 export { BackendSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotFormatError } from "./snapshot.js";
+export { SNAPSHOT_FILE_ALIGN, writeSnapshotFile } from "./snapshot_file.js";

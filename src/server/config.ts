@@ -184,6 +184,12 @@ export interface ServerConfig {
    * cluster its quorum.
    */
   addVotersAsLearners: boolean;
+  /** --backup-interval in ms (etcd-ts; default 0 = no scheduled backups). */
+  backupIntervalMs: number;
+  /** --backup-dir (etcd-ts; "" = `<data-dir>/backups`). */
+  backupDir: string;
+  /** --backup-retention (etcd-ts; default 24; 0 keeps all). */
+  backupRetention: number;
   /** --backend-batch-interval in ms (default 100; 0 means the default). May be fractional. */
   backendBatchIntervalMs: number;
   /** --backend-batch-limit (default 10000; 0 means the default). */
@@ -252,6 +258,9 @@ export function defaultServerConfig(): ServerConfig {
     strictReconfigCheck: true,
     maxLearners: 1,
     addVotersAsLearners: false,
+    backupIntervalMs: 0,
+    backupDir: "",
+    backupRetention: 24,
     backendBatchIntervalMs: DEFAULT_BACKEND_BATCH_INTERVAL_MS,
     backendBatchLimit: DEFAULT_BACKEND_BATCH_LIMIT,
     logger: "zap",

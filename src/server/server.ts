@@ -8,6 +8,7 @@
 
 import { randomInt } from "node:crypto";
 import { renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { InternalRaftRequest } from "../api/gen/etcdserverpb/raft_internal.js";
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
 import { AlarmRequest_AlarmAction, AlarmType } from "../api/gen/etcdserverpb/rpc.js";
@@ -35,6 +36,8 @@ import {
 } from "../raft/types.js";
 import { AlarmStore, alarmMemberString } from "./alarms.js";
 import { applyRequest } from "./apply.js";
+import { BackupScheduler } from "./backup/index.js";
+import { type Compactor, compactionPolicy, newCompactor } from "./compactor/index.js";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "./config.js";
 import {
   checkDeleteRangeRequest,
@@ -75,6 +78,7 @@ import {
 } from "./raft_storage.js";
 import { ReceivedSnapshots, snapshotDbPath, snapshotDbToRecover } from "./received_snapshots.js";
 import { type ReconfigRequest, type ReconfigResult, Reconfigurer } from "./reconfigure.js";
+import { realTimers } from "./timers.js";
 import { Wait } from "./wait.js";
 
 export interface ServerLogger {
@@ -140,6 +144,10 @@ export class EtcdServer {
   /** Peers that answered "cluster ID mismatch" (see reportClusterMismatch). */
   private readonly clusterMismatch = new Set<bigint>();
   private readonly reconfig: Reconfigurer;
+  /** Automatic compaction; runs on every member, compacts only while this one leads. */
+  private compactor: Compactor | undefined;
+  /** Scheduled backups of this member's data (--backup-interval). */
+  private backups: BackupScheduler | undefined;
   /** Settles when the member stops by itself: removed from the cluster (code 0) or a fatal error (1). */
   readonly done: Promise<{ code: number; reason: string }>;
   private finish: (r: { code: number; reason: string }) => void = () => {};
@@ -293,6 +301,7 @@ export class EtcdServer {
     transport: TransportFactory,
   ): Promise<EtcdServer> {
     checkAuthOptions(cfg); // bad --auth-token options stop the start before any storage is touched
+    const compaction = compactionPolicy(cfg.autoCompactionMode, cfg.autoCompactionRetention);
     const dirs = memberDirs(cfg.dataDir, cfg.walDir);
     let rs: OpenedRaftStorage;
     let remote: RemoteCluster | undefined;
@@ -346,8 +355,20 @@ export class EtcdServer {
     s.freshStart = fresh;
     try {
       if (!fresh) checkDataDirOwner(cfg, rs.metadata, s.cluster);
+      if (cfg.backupIntervalMs > 0) {
+        s.backups = new BackupScheduler(
+          {
+            dir: cfg.backupDir !== "" ? cfg.backupDir : join(cfg.dataDir, "backups"),
+            intervalMs: cfg.backupIntervalMs,
+            retention: cfg.backupRetention,
+          },
+          s.backupHost(),
+        );
+        s.backups.start(); // an unusable backup dir stops the start
+      }
       s.transport = await transport(s);
     } catch (e) {
+      await s.backups?.stop();
       await s.closeStorage();
       if (fresh) s.discardDataDir();
       throw e;
@@ -359,6 +380,9 @@ export class EtcdServer {
       if (m.id !== s.id && !s.cluster.members.has(m.id)) s.transport.addPeer(m.id, m.peerUrls);
     }
     s.lessor.start();
+    s.compactor = newCompactor(compaction, s.compactorHost());
+    s.compactor?.run();
+    if (s.isLeader()) s.compactor?.resume(); // leadership may have come while the transport started
     s.loop.kick();
     void s.publish();
     return s;
@@ -608,6 +632,8 @@ export class EtcdServer {
       this.restartReadRound();
     }
     this.lastLeader = ss.lead;
+    if (ss.raftState === StateType.Leader) this.compactor?.resume();
+    else this.compactor?.pause();
     if (ss.raftState === StateType.Leader) {
       this.lessor.promote(this.cfg.electionMs);
       this.logger.info({ "local-member-id": hexId(this.id), term: this.rn.raft.term }, "became leader");
@@ -750,6 +776,41 @@ export class EtcdServer {
   }
 
   // ---- membership changes --------------------------------------------------------------------
+
+  private backupHost() {
+    const m = this.metrics;
+    return {
+      member: this.cfg.name,
+      appliedIndex: () => this.appliedIndex,
+      revision: () => this.kv.rev(),
+      snapshot: () => this.backend.snapshot(),
+      wallClock: () => Date.now(),
+      timers: realTimers,
+      info: (f: object, msg: string) => this.logger.info(f, msg),
+      warn: (f: object, msg: string) => this.logger.warn(f, msg),
+      observe: (r: { ok: boolean; seconds: number; bytes?: number; wallMs: number }) => {
+        m.backupDuration.observe(r.seconds);
+        if (!r.ok) {
+          m.backupFailures.inc();
+          return;
+        }
+        m.backupLastSuccess.set(r.wallMs / 1000);
+        m.backupLastSize.set(r.bytes ?? 0);
+      },
+    };
+  }
+
+  private compactorHost() {
+    return {
+      rev: () => this.kv.rev(),
+      compact: async (rev: number) => {
+        await this.compact({ revision: BigInt(rev), physical: false });
+      },
+      info: (f: object, msg: string) => this.logger.info(f, msg),
+      warn: (f: object, msg: string) => this.logger.warn(f, msg),
+      timers: realTimers,
+    };
+  }
 
   private reconfigHost() {
     return {
@@ -1246,6 +1307,8 @@ export class EtcdServer {
     if (this.isLeader()) await this.handOverLeadership();
     this.stopped = true;
     clearInterval(this.ticker);
+    this.compactor?.stop();
+    const backupsDone = this.backups?.stop();
     const loopDone = this.loop.stop();
     this.lessor.stop();
     this.auth.close();
@@ -1253,6 +1316,7 @@ export class EtcdServer {
     for (const w of this.readWaiters) w.reject(ErrGRPCStopped());
     await this.transport?.close();
     await loopDone;
+    await backupsDone;
     await this.closeStorage();
   }
 

@@ -8,6 +8,7 @@
 
 import fs from "node:fs";
 import { join } from "node:path";
+import { fsyncDir } from "../pkg/fs.js";
 import { WALError } from "./errors.js";
 
 export const SEGMENT_EXT = ".wal";
@@ -88,15 +89,7 @@ export function removeTmpSegments(dir: string): string[] {
   return removed;
 }
 
-/** fsyncs a directory so that file creations, renames and deletions in it are durable. */
-export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+export { fsyncDir };
 
 // Promise forms of the fd operations, on the callback API (lighter than FileHandle).
 

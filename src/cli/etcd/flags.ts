@@ -50,9 +50,22 @@ export const GROUPS = [
   "v2 Proxy (Deprecated and to be decommissioned in v3.6)",
   "Experimental feature",
   "Unsafe feature",
+  "Scheduled backups (etcd-ts)",
 ] as const;
 
-const [MEMBER, CLUSTERING, SECURITY, AUTH, PROFILING, LOGGING, TRACING, PROXY, EXPERIMENTAL, UNSAFE] = GROUPS;
+const [
+  MEMBER,
+  CLUSTERING,
+  SECURITY,
+  AUTH,
+  PROFILING,
+  LOGGING,
+  TRACING,
+  PROXY,
+  EXPERIMENTAL,
+  UNSAFE,
+  BACKUPS,
+] = GROUPS;
 
 // What etcd's help shows as the data-dir default (a literal "${name}", not a template).
 const NAME_ETCD = ["'$", "{name}.etcd'"].join("");
@@ -784,6 +797,17 @@ export const FLAGS: FlagSpec[] = [
   // Unsafe feature
   f(UNSAFE, "force-new-cluster", "bool", "false", T, ["Force to create a new one-member cluster."]),
   f(UNSAFE, "unsafe-no-fsync", "bool", "false", F, ["Disables fsync, unsafe, will cause data loss."]),
+
+  // etcd-ts's own
+  f(BACKUPS, "backup-interval", "duration", "0s", T, [
+    "etcd-ts: save a snapshot of this member's data (as 'etcdctl snapshot save' does) every interval. 0 disables.",
+  ]),
+  f(BACKUPS, "backup-dir", "string", "", T, [
+    "etcd-ts: directory for scheduled backups (default '<data-dir>/backups'); best on another disk.",
+  ]),
+  f(BACKUPS, "backup-retention", "uint", "24", T, [
+    "etcd-ts: number of newest scheduled backups to keep (0 keeps all).",
+  ]),
 
   ...IGNORED_FLAGS.map((name) => f(undefined, name, "ignored", "", T, [], { yaml: null })),
 ];

@@ -810,6 +810,9 @@ function buildConfig(
     // Either name raises the limit above etcd's default of 1.
     maxLearners: Math.max(num(v, "experimental-max-learners"), num(v, "max-learners")),
     addVotersAsLearners: bool(v, "add-voters-as-learners"),
+    backupIntervalMs: Math.max(0, num(v, "backup-interval") / 1e6),
+    backupDir: str(v, "backup-dir"),
+    backupRetention: num(v, "backup-retention"),
     backendBatchIntervalMs: orDefault(
       num(v, "backend-batch-interval") / 1e6,
       DEFAULT_BACKEND_BATCH_INTERVAL_MS,

@@ -428,7 +428,9 @@ test("--help and -h: the usage on stderr, the grouped flags on stdout, exit 0", 
     "v2 Proxy (Deprecated and to be decommissioned in v3.6)",
     "Experimental feature",
     "Unsafe feature",
+    "Scheduled backups (etcd-ts)",
   ]);
+  assert.ok(help.includes("  --backup-interval '0s'\n"));
   assert.ok(help.startsWith("\nMember:\n  --name 'default'\n    Human-readable name for this member.\n"));
   assert.ok(help.includes(`  --data-dir '$\{name}.etcd'\n`));
   assert.ok(help.includes("  --max-request-bytes '1572864'\n"));
@@ -674,4 +676,20 @@ test("advisory warnings as etcd's", () => {
       "Detected that checkpointing is enabled without persistence. Consider enabling experimental-enable-lease-checkpoint-persist",
     ),
   );
+});
+
+test("scheduled backups (etcd-ts): --backup-interval, --backup-dir, --backup-retention from flags or ETCD_*", () => {
+  const c = config([], {
+    ETCD_BACKUP_INTERVAL: "1h30m",
+    ETCD_BACKUP_DIR: "/backups/etcd",
+    ETCD_BACKUP_RETENTION: "48",
+  });
+  assert.equal(c.backupIntervalMs, 5_400_000);
+  assert.equal(c.backupDir, "/backups/etcd");
+  assert.equal(c.backupRetention, 48);
+  flagError(["--backup-interval", "daily"], 'invalid value "daily" for flag -backup-interval: parse error');
+  const d = config(["--backup-interval", "10m"]);
+  assert.equal(d.backupIntervalMs, 600_000);
+  assert.equal(d.backupDir, "", "default: <data-dir>/backups");
+  assert.equal(d.backupRetention, 24);
 });
