@@ -6,6 +6,7 @@ import type { ServerTls } from "../pkg/tls/context.js";
 import { defaultTlsConfig } from "../pkg/tls/info.js";
 import { prepareTls } from "../pkg/tls/setup.js";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "../server/config.js";
+import { PEER_HASHKV_PATH, type PeerHashKVBody } from "../server/corruption/index.js";
 import { hexId } from "../server/ids.js";
 import type { ReconfigRequest } from "../server/reconfigure.js";
 import { EtcdServer, type ServerLogger } from "../server/server.js";
@@ -45,6 +46,10 @@ function peerHttpHandler(getServer: () => EtcdServer | undefined) {
     }
     if (req.method === "POST" && req.url === "/members/reconfig") {
       serveReconfig(s, req, res);
+      return true;
+    }
+    if (req.method === "POST" && req.url === PEER_HASHKV_PATH) {
+      servePeerHashKV(s, req, res);
       return true;
     }
     if (req.method !== "GET") return false;
@@ -97,6 +102,23 @@ function readJson(req: IncomingMessage, res: ServerResponse, then: (body: unknow
 function replyJson(res: ServerResponse, o: object): void {
   res.setHeader("Content-Type", "application/json");
   res.end(JSON.stringify(o));
+}
+
+/** A peer's corruption check asks for this member's hash at a revision (etcd's /members/hashkv). */
+function servePeerHashKV(s: EtcdServer, req: IncomingMessage, res: ServerResponse): void {
+  readJson(req, res, (body) => {
+    const revision = Number((body as { revision?: unknown }).revision ?? 0);
+    s.hashKV({ revision: BigInt(Number.isSafeInteger(revision) ? revision : 0) }).then(
+      (h) =>
+        replyJson(res, {
+          memberId: hexId(s.id),
+          hash: h.hash,
+          compactRevision: Number(h.compactRevision),
+          hashRevision: Number(h.hashRevision),
+        } satisfies PeerHashKVBody),
+      (e: unknown) => replyJson(res, { error: e instanceof Error ? e.message : String(e) }),
+    );
+  });
 }
 
 /** Membership changes other members forward to the leader, which admits and proposes them. */

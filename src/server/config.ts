@@ -184,6 +184,10 @@ export interface ServerConfig {
    * cluster its quorum.
    */
   addVotersAsLearners: boolean;
+  /** --experimental-initial-corrupt-check (etcd-ts default true; etcd's false). */
+  initialCorruptCheck: boolean;
+  /** --experimental-corrupt-check-time in ms (etcd-ts default 10 min; etcd's 0 = never). */
+  corruptCheckTimeMs: number;
   /** --backup-interval in ms (etcd-ts; default 0 = no scheduled backups). */
   backupIntervalMs: number;
   /** --backup-dir (etcd-ts; "" = `<data-dir>/backups`). */
@@ -258,6 +262,8 @@ export function defaultServerConfig(): ServerConfig {
     strictReconfigCheck: true,
     maxLearners: 1,
     addVotersAsLearners: false,
+    initialCorruptCheck: true,
+    corruptCheckTimeMs: 600_000,
     backupIntervalMs: 0,
     backupDir: "",
     backupRetention: 24,

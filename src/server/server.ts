@@ -47,6 +47,7 @@ import {
   rangeRequestFromPb,
   rangeResponseToPb,
 } from "./convert.js";
+import { CorruptionChecker, fetchPeerHash } from "./corruption/index.js";
 import {
   catalogEntry,
   ErrGRPCBadLeaderTransferee,
@@ -148,6 +149,7 @@ export class EtcdServer {
   private compactor: Compactor | undefined;
   /** Scheduled backups of this member's data (--backup-interval). */
   private backups: BackupScheduler | undefined;
+  private readonly corruption = new CorruptionChecker(this.corruptionHost());
   /** Settles when the member stops by itself: removed from the cluster (code 0) or a fatal error (1). */
   readonly done: Promise<{ code: number; reason: string }>;
   private finish: (r: { code: number; reason: string }) => void = () => {};
@@ -367,8 +369,11 @@ export class EtcdServer {
         s.backups.start(); // an unusable backup dir stops the start
       }
       s.transport = await transport(s);
+      // A restarted member compares its key space with its peers' before it serves anything.
+      if (!fresh && cfg.initialCorruptCheck) await s.corruption.initialCheck();
     } catch (e) {
       await s.backups?.stop();
+      await s.transport?.close();
       await s.closeStorage();
       if (fresh) s.discardDataDir();
       throw e;
@@ -383,6 +388,7 @@ export class EtcdServer {
     s.compactor = newCompactor(compaction, s.compactorHost());
     s.compactor?.run();
     if (s.isLeader()) s.compactor?.resume(); // leadership may have come while the transport started
+    if (cfg.corruptCheckTimeMs > 0) s.corruption.startPeriodic(cfg.corruptCheckTimeMs);
     s.loop.kick();
     void s.publish();
     return s;
@@ -776,6 +782,42 @@ export class EtcdServer {
   }
 
   // ---- membership changes --------------------------------------------------------------------
+
+  private corruptionHost() {
+    return {
+      id: () => this.id,
+      ownHash: () => {
+        const h = this.kv.hashKV(0);
+        return {
+          id: this.id,
+          hash: h.hash,
+          compactRevision: h.compactRevision,
+          hashRevision: h.hashRevision,
+        };
+      },
+      peers: () =>
+        [...this.cluster.members.values()]
+          .filter((m) => m.id !== this.id)
+          .map((m) => ({ id: m.id, urls: m.peerUrls })),
+      peerHash: (id: bigint, urls: string[], revision: number) =>
+        fetchPeerHash(id, urls, revision, {
+          clusterId: hexId(this.clusterId),
+          from: hexId(this.id),
+          timeoutMs: this.reqTimeoutMs,
+          tls: this.cfg.tls?.peer,
+        }),
+      raiseCorruptAlarm: async (id: bigint) => {
+        await this.propose({
+          alarm: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: id, alarm: AlarmType.CORRUPT },
+        });
+      },
+      isLeader: () => this.isLeader(),
+      timers: realTimers,
+      info: (f: object, msg: string) => this.logger.info(f, msg),
+      warn: (f: object, msg: string) => this.logger.warn(f, msg),
+      error: (f: object, msg: string) => this.logger.error(f, msg),
+    };
+  }
 
   private backupHost() {
     const m = this.metrics;
@@ -1309,6 +1351,7 @@ export class EtcdServer {
     clearInterval(this.ticker);
     this.compactor?.stop();
     const backupsDone = this.backups?.stop();
+    const corruptionDone = this.corruption.stop();
     const loopDone = this.loop.stop();
     this.lessor.stop();
     this.auth.close();
@@ -1317,6 +1360,7 @@ export class EtcdServer {
     await this.transport?.close();
     await loopDone;
     await backupsDone;
+    await corruptionDone;
     await this.closeStorage();
   }
 

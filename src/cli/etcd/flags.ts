@@ -681,11 +681,13 @@ export const FLAGS: FlagSpec[] = [
   f(EXPERIMENTAL, "experimental-max-learners", "int", "1", T, [
     "Sets the maximum number of learners that can be available in the cluster membership.",
   ]),
-  f(EXPERIMENTAL, "experimental-initial-corrupt-check", "bool", "false", F, [
+  f(EXPERIMENTAL, "experimental-initial-corrupt-check", "bool", "true", T, [
     "Enable to check data corruption before serving any client/peer traffic.",
+    "etcd-ts: on by default (etcd: false).",
   ]),
-  f(EXPERIMENTAL, "experimental-corrupt-check-time", "duration", "0s", F, [
+  f(EXPERIMENTAL, "experimental-corrupt-check-time", "duration", "10m", T, [
     "Duration of time between cluster corruption check passes.",
+    "etcd-ts: every 10m by default (etcd: 0s, never); 0s disables.",
   ]),
   f(EXPERIMENTAL, "experimental-compact-hash-check-enabled", "bool", "false", F, [
     "Enable leader to periodically check followers compaction hashes.",

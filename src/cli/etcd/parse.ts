@@ -810,6 +810,8 @@ function buildConfig(
     // Either name raises the limit above etcd's default of 1.
     maxLearners: Math.max(num(v, "experimental-max-learners"), num(v, "max-learners")),
     addVotersAsLearners: bool(v, "add-voters-as-learners"),
+    initialCorruptCheck: bool(v, "experimental-initial-corrupt-check"),
+    corruptCheckTimeMs: Math.max(0, num(v, "experimental-corrupt-check-time") / 1e6),
     backupIntervalMs: Math.max(0, num(v, "backup-interval") / 1e6),
     backupDir: str(v, "backup-dir"),
     backupRetention: num(v, "backup-retention"),
