@@ -9,10 +9,23 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type CallCredentials, callCredentials } from "../auth/call_context.js";
 import { GRPC_OVERHEAD_BYTES } from "../server/convert.js";
 import { EtcdError, Status, toEtcdError } from "../server/errors.js";
+import { campaign, leader, observe, proclaim, resign } from "./concurrency/election.js";
+import { lock } from "./concurrency/lock.js";
 import * as pb from "./gen/etcdserverpb/rpc.js";
+import {
+  CampaignRequest,
+  CampaignResponse,
+  LeaderRequest,
+  LeaderResponse,
+  ProclaimRequest,
+  ProclaimResponse,
+  ResignRequest,
+  ResignResponse,
+} from "./gen/v3electionpb/v3election.js";
+import { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from "./gen/v3lockpb/v3lock.js";
 import { AuthRpc } from "./grpc/auth.js";
 import type { ApiLogger } from "./types.js";
-import { unimplemented, type V3Rpc } from "./v3rpc.js";
+import type { V3Rpc } from "./v3rpc.js";
 import { WatchSession } from "./watch.js";
 
 interface Codec<T> {
@@ -25,7 +38,8 @@ interface UnaryRoute<Req, Res> {
   kind: "unary";
   req: Codec<Req>;
   res: Codec<Res>;
-  call: (rpc: V3Rpc, r: Req) => Promise<Res>;
+  /** `signal` aborts when the HTTP client goes away (Lock and Campaign wait for their turn). */
+  call: (rpc: V3Rpc, r: Req, signal: AbortSignal) => Promise<Res>;
 }
 
 type Route =
@@ -33,12 +47,12 @@ type Route =
   | { kind: "watch" }
   | { kind: "keepalive" }
   | { kind: "snapshot" }
-  | { kind: "unimplemented"; method: string };
+  | { kind: "observe" };
 
 function unaryRoute<Req, Res>(
   req: Codec<Req>,
   res: Codec<Res>,
-  call: (rpc: V3Rpc, r: Req) => Promise<Res>,
+  call: (rpc: V3Rpc, r: Req, signal: AbortSignal) => Promise<Res>,
 ): Route {
   return { kind: "unary", req, res, call } as unknown as Route;
 }
@@ -149,17 +163,21 @@ Object.assign(ROUTES, {
     (a, r) => auth(a).roleRevokePermission(r),
   ),
 } satisfies Record<string, Route>);
-for (const [p, method] of [
-  ["/v3/lock/lock", "Lock"],
-  ["/v3/lock/unlock", "Unlock"],
-  ["/v3/election/campaign", "Campaign"],
-  ["/v3/election/proclaim", "Proclaim"],
-  ["/v3/election/leader", "Leader"],
-  ["/v3/election/observe", "Observe"],
-  ["/v3/election/resign", "Resign"],
-] as const) {
-  ROUTES[p] = { kind: "unimplemented", method };
-}
+Object.assign(ROUTES, {
+  "/v3/lock/lock": unaryRoute(LockRequest, LockResponse, (a, r, signal) => lock(a, r.name, r.lease, signal)),
+  "/v3/lock/unlock": unaryRoute(UnlockRequest, UnlockResponse, async (a, r) => ({
+    header: (await a.deleteRange({ key: r.key, rangeEnd: new Uint8Array(), prevKv: false })).header,
+  })),
+  "/v3/election/campaign": unaryRoute(CampaignRequest, CampaignResponse, (a, r, signal) =>
+    campaign(a, r.name, r.lease, r.value, signal),
+  ),
+  "/v3/election/proclaim": unaryRoute(ProclaimRequest, ProclaimResponse, (a, r) =>
+    proclaim(a, r.leader, r.value),
+  ),
+  "/v3/election/leader": unaryRoute(LeaderRequest, LeaderResponse, (a, r) => leader(a, r.name)),
+  "/v3/election/observe": { kind: "observe" },
+  "/v3/election/resign": unaryRoute(ResignRequest, ResignResponse, (a, r) => resign(a, r.leader)),
+} satisfies Record<string, Route>);
 
 /** grpc-gateway v1's HTTPStatusFromCode. */
 export function httpStatusOf(code: number): number {
@@ -279,10 +297,8 @@ async function serveGateway(
   switch (route.kind) {
     case "unary":
       return unaryCall(rpc, req, res, route);
-    case "unimplemented":
-      await drainBody(req);
-      writeError(res, unimplemented(route.method));
-      return;
+    case "observe":
+      return observeCall(rpc, req, res);
     case "watch":
       return watchCall(rpc, logger, req, res);
     case "keepalive":
@@ -315,7 +331,7 @@ async function unaryCall(
         `grpc: received message larger than max (${size} vs. ${max})`,
       );
     }
-    const out = await route.call(rpc, msg as never);
+    const out = await route.call(rpc, msg as never, clientGone(res));
     res.writeHead(200, { "Content-Type": JSON_TYPE });
     res.end(JSON.stringify(route.res.toJSON(out as never)));
   } catch (err) {
@@ -422,6 +438,33 @@ async function snapshotCall(rpc: V3Rpc, _req: IncomingMessage, res: ServerRespon
   } finally {
     await it.return(undefined);
   }
+}
+
+/** Election.Observe: the leader now and at each change, as a stream of {"result": ...} objects. */
+async function observeCall(rpc: V3Rpc, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const text = await readBody(req, rpc.maxRequestBytes + GRPC_OVERHEAD_BYTES);
+    let r: LeaderRequest;
+    try {
+      r = LeaderRequest.fromJSON(text.trim() === "" ? {} : normalizeNames(JSON.parse(text)));
+    } catch (err) {
+      throw new EtcdError(Status.INVALID_ARGUMENT, err instanceof Error ? err.message : String(err));
+    }
+    await observe(rpc, r.name, clientGone(res), async (msg) => {
+      if (!writeResult(res, LeaderResponse.toJSON(msg))) await resDrained(res);
+    });
+  } catch (err) {
+    if (!res.destroyed) endWithError(res, err);
+  }
+}
+
+/** Aborts when the HTTP response is closed before it was finished (the client went away). */
+function clientGone(res: ServerResponse): AbortSignal {
+  const ac = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) ac.abort(new EtcdError(Status.CANCELLED, "context canceled"));
+  });
+  return ac.signal;
 }
 
 // ---- request bodies -------------------------------------------------------------------------------------

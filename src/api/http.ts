@@ -6,6 +6,7 @@
 //   /v2/keys               the v2 keys subset, with --enable-v2 (src/api/v2_keys.ts)
 //   GET /v2/members        {"members":[{"id":"<hex>","name":...,"peerURLs":[...],"clientURLs":[...]}]}
 //   POST /v3/...           the JSON gateway (src/api/gateway.ts)
+// The --listen-metrics-urls ports serve /metrics, /health, /livez and /readyz only.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toEtcdError } from "../server/errors.js";
@@ -50,6 +51,29 @@ async function route(
   if (path === "/v2/members" || path.startsWith("/v2/members/")) return serveV2Members(rpc, req, res, path);
   if (path === "/v2/keys" || path.startsWith("/v2/keys/")) return serveV2Keys(rpc, req, res, url);
   httpError(res, 404, "404 page not found");
+}
+
+/**
+ * The request listener of the --listen-metrics-urls ports: /metrics and the health checks only (what
+ * Prometheus and the kubelet's probes read), nothing that touches keys.
+ */
+export function createMetricsHttpHandler(rpc: V3Rpc, logger: ApiLogger = noopLogger): HttpHandler {
+  return (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    const served =
+      path === "/metrics" ||
+      path === "/health" ||
+      path === "/livez" ||
+      path.startsWith("/livez/") ||
+      path === "/readyz" ||
+      path.startsWith("/readyz/");
+    if (!served) {
+      httpError(res, 404, "404 page not found");
+      return;
+    }
+    createHttpHandler(rpc, logger)(req, res);
+  };
 }
 
 /** Go's http.Error: text/plain, nosniff, the message and a newline. */

@@ -2,15 +2,16 @@
 // and HTTP/1.1 (/health, /livez, /readyz, /version, /metrics, /v2/members, the /v3 JSON gateway) on
 // every client URL.
 
+import * as grpcJs from "@grpc/grpc-js";
 import type { ServerTls } from "../pkg/tls/context.js";
 import { createGrpcServer, type EtcdGrpcServer } from "./grpc/server.js";
-import { createHttpHandler } from "./http.js";
+import { createHttpHandler, createMetricsHttpHandler } from "./http.js";
 import { type BoundAddress, ClientListener } from "./listener.js";
 import { type ApiLimits, type ApiLogger, type ApiServer, noopLogger } from "./types.js";
 import { V3Rpc } from "./v3rpc.js";
 
 export { createGrpcServer, type EtcdGrpcServer } from "./grpc/server.js";
-export { createHttpHandler, type HttpHandler } from "./http.js";
+export { createHttpHandler, createMetricsHttpHandler, type HttpHandler } from "./http.js";
 export { type BoundAddress, ClientListener, type ClientListenerOptions, HTTP2_PREFACE } from "./listener.js";
 export type { ApiLimits, ApiLogger, ApiServer, MetricsRegistry } from "./types.js";
 export { V3Rpc } from "./v3rpc.js";
@@ -22,6 +23,8 @@ export interface ClientApiOptions extends ApiLimits {
   /** TLS for https:// and unixs:// URLs (src/pkg/tls). */
   tls?: ServerTls;
   logger?: ApiLogger;
+  /** --listen-metrics-urls: /metrics and health checks only, TLS as the client URLs. */
+  metricsUrls?: readonly (URL | string)[];
 }
 
 export class ClientApi {
@@ -29,6 +32,7 @@ export class ClientApi {
     readonly rpc: V3Rpc,
     readonly grpc: EtcdGrpcServer,
     readonly listener: ClientListener,
+    private readonly metrics?: ClientListener,
   ) {}
 
   /** Binds every client URL and serves `server` on them. Throws (nothing left bound) if a bind fails. */
@@ -49,7 +53,29 @@ export class ClientApi {
       grpc.server.forceShutdown();
       throw err;
     }
-    return new ClientApi(rpc, grpc, listener);
+    let metrics: ClientListener | undefined;
+    if ((opts.metricsUrls ?? []).length > 0) {
+      try {
+        // No gRPC services here: an HTTP/2 client is answered UNIMPLEMENTED.
+        metrics = await ClientListener.listen({
+          urls: opts.metricsUrls!,
+          grpc: new grpcJs.Server(),
+          http: createMetricsHttpHandler(rpc, logger),
+          tls: opts.tls,
+          logger,
+        });
+      } catch (err) {
+        await listener.stop(0);
+        grpc.server.forceShutdown();
+        throw err;
+      }
+    }
+    return new ClientApi(rpc, grpc, listener, metrics);
+  }
+
+  /** Where the --listen-metrics-urls listeners are bound. */
+  get metricsAddresses(): readonly BoundAddress[] {
+    return this.metrics?.addresses ?? [];
   }
 
   get addresses(): readonly BoundAddress[] {
@@ -59,7 +85,7 @@ export class ClientApi {
   /** Ends watch streams, stops accepting, lets calls in flight finish for up to `graceMs`, then closes. */
   async stop(graceMs = 1000): Promise<void> {
     this.grpc.closeWatches();
-    await this.listener.stop(graceMs);
+    await Promise.all([this.listener.stop(graceMs), this.metrics?.stop(graceMs)]);
     this.grpc.server.forceShutdown();
   }
 }

@@ -5,7 +5,7 @@ import type { Metadata, ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
 import {
   ErrGRPCNoLeader,
   ErrGRPCNotSupportedForLearner,
-  type EtcdError,
+  EtcdError,
   toEtcdError,
 } from "../../server/errors.js";
 import type { ApiLogger } from "../types.js";
@@ -46,14 +46,14 @@ export function unary<Req, Res>(
   rpc: V3Rpc,
   logger: ApiLogger,
   method: string,
-  fn: (req: Req) => Promise<Res>,
+  fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
   return (call, callback) => {
     let p: Promise<Res>;
     try {
       checkRequireLeader(rpc, call.metadata);
       checkLearner(rpc, method, call.request);
-      p = fn(call.request);
+      p = fn(call.request, call);
     } catch (err) {
       p = Promise.reject(err);
     }
@@ -61,7 +61,9 @@ export function unary<Req, Res>(
       (res) => callback(null, res),
       (err: unknown) => {
         const st = grpcStatus(err);
-        if (st.code === 2) logger.warn({ method, err: String(err) }, "unexpected error in gRPC request");
+        if (st.code === 2 && !(err instanceof EtcdError)) {
+          logger.warn({ method, err: String(err) }, "unexpected error in gRPC request");
+        }
         callback(st);
       },
     );
@@ -100,4 +102,11 @@ export function drained<T>(call: WritableCall<T>): Promise<void> {
 export function safeWrite<T>(call: WritableCall<T>, msg: T): boolean {
   if (call.cancelled || call.destroyed || call.writableEnded) return true;
   return call.write(msg);
+}
+
+/** Aborts when the client cancels the call (or its deadline passes). */
+export function callSignal(call: { once(event: "cancelled", fn: () => void): unknown }): AbortSignal {
+  const ac = new AbortController();
+  call.once("cancelled", () => ac.abort(new EtcdError(1, "context canceled")));
+  return ac.signal;
 }

@@ -17,10 +17,11 @@ import { type ApiLogger, noopLogger } from "../types.js";
 import type { V3Rpc } from "../v3rpc.js";
 import { authService, withCallCredentials } from "./auth.js";
 import { clusterService } from "./cluster.js";
+import { electionService } from "./election.js";
 import { kvService } from "./kv.js";
 import { leaseService } from "./lease.js";
+import { lockService } from "./lock.js";
 import { maintenanceService } from "./maintenance.js";
-import { unimplementedService } from "./stubs.js";
 import { watchService } from "./watch.js";
 
 export interface EtcdGrpcServer {
@@ -29,7 +30,7 @@ export interface EtcdGrpcServer {
   closeWatches(): void;
 }
 
-/** A grpc-js Server serving KV, Watch, Lease, Cluster, Maintenance, Auth, and stubs for Lock, Election. */
+/** A grpc-js Server serving KV, Watch, Lease, Cluster, Maintenance, Auth, Lock and Election. */
 export function createGrpcServer(rpc: V3Rpc, logger: ApiLogger = noopLogger): EtcdGrpcServer {
   const server = new grpc.Server({
     // etcd: MaxRecvMsgSize = --max-request-bytes + 512 KiB; sends unlimited.
@@ -47,8 +48,8 @@ export function createGrpcServer(rpc: V3Rpc, logger: ApiLogger = noopLogger): Et
   server.addService(ClusterService, c(clusterService(rpc, logger)));
   server.addService(MaintenanceService, c(maintenanceService(rpc, logger)));
   server.addService(AuthService, c(authService(rpc, logger)));
-  server.addService(LockService, unimplementedService(LockService));
-  server.addService(ElectionService, unimplementedService(ElectionService));
+  server.addService(LockService, c(lockService(rpc, logger)));
+  server.addService(ElectionService, c(electionService(rpc, logger)));
   return {
     server,
     closeWatches: () => {
