@@ -12,7 +12,11 @@ export function clientApiListeners(logger: ServerLogger): ClientListenerFactory 
       logger,
       maxTxnOps: server.cfg.maxTxnOps,
       maxRequestBytes: server.cfg.maxRequestBytes,
+      metricsUrls: server.cfg.listenMetricsUrls,
     });
+    if (api.metricsAddresses.length > 0) {
+      logger.info({ address: api.metricsAddresses.map((a) => a.boundUrl) }, "serving metrics");
+    }
     return {
       urls: () => api.addresses.map((a) => new URL(a.boundUrl)),
       close: () => api.stop(),

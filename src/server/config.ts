@@ -138,6 +138,8 @@ export interface ServerConfig {
   listenPeerUrls: URL[];
   /** --listen-client-urls (default http://localhost:2379); sorted, without duplicates. */
   listenClientUrls: URL[];
+  /** --listen-metrics-urls: extra ports serving /metrics and the health checks only (default none). */
+  listenMetricsUrls: URL[];
   /** --advertise-client-urls (default http://localhost:2379); sorted, without duplicates. */
   advertiseClientUrls: URL[];
   /** --initial-advertise-peer-urls (default http://localhost:2380); sorted, without duplicates. */
@@ -244,6 +246,7 @@ export function defaultServerConfig(): ServerConfig {
     walDir: "",
     listenPeerUrls: [new EtcdURL(DEFAULT_LISTEN_PEER_URL)],
     listenClientUrls: [new EtcdURL(DEFAULT_LISTEN_CLIENT_URL)],
+    listenMetricsUrls: [],
     advertiseClientUrls: [new EtcdURL(DEFAULT_ADVERTISE_CLIENT_URL)],
     initialAdvertisePeerUrls: [new EtcdURL(DEFAULT_INITIAL_ADVERTISE_PEER_URL)],
     initialCluster: [{ name: DEFAULT_NAME, peerUrls: [DEFAULT_INITIAL_ADVERTISE_PEER_URL] }],

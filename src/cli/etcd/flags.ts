@@ -602,7 +602,7 @@ export const FLAGS: FlagSpec[] = [
   f(PROFILING, "metrics", "string", "basic", F, [
     "Set level of detail for exported metrics, specify 'extensive' to include server side grpc histogram metrics.",
   ]),
-  f(PROFILING, "listen-metrics-urls", "urls", "", F, [
+  f(PROFILING, "listen-metrics-urls", "urls", "", T, [
     "List of URLs to listen on for the /metrics and /health endpoints. For https, the client URL TLS info is used.",
   ]),
 
