@@ -19,4 +19,5 @@ export {
   MetaKey,
 } from "./buckets.js";
 export { BackendSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotFormatError } from "./snapshot.js";
+export { BoltFile, BoltFormatError } from "./bbolt.js";
 export { SNAPSHOT_FILE_ALIGN, writeSnapshotFile } from "./snapshot_file.js";

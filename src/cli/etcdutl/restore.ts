@@ -12,7 +12,7 @@
 
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Backend, Bucket, type BucketName } from "../../backend/index.js";
+import { Backend, Bucket, type BucketName, isBucketName } from "../../backend/index.js";
 import { type ConfState, emptyConfState } from "../../raft/types.js";
 import { computeClusterId, computeMemberId, hexId, urlString } from "../../server/ids.js";
 import type { Member } from "../../server/membership.js";
@@ -22,7 +22,13 @@ import { parseInitialCluster, verifyBootstrap } from "../etcd/index.js";
 import { bumpRevisionAndCompact, replaceMembership, setConsistentIndex } from "./backend_edit.js";
 import { EtcdutlError, ExitCode } from "./errors.js";
 import { type LogFn, noLog } from "./log.js";
-import { inspectSnapshotFile, readSnapshotPairs, unreadableError, verifyFileHash } from "./snapshot_file.js";
+import {
+  inspectSnapshotFile,
+  readSnapshotPairs,
+  unreadableError,
+  verifyFileHash,
+  withBoltFile,
+} from "./snapshot_file.js";
 
 export const RESTORE_DEFAULTS = {
   name: "default",
@@ -123,7 +129,7 @@ export async function snapshotRestore(opts: RestoreOptions): Promise<string> {
   });
 
   const info = inspectSnapshotFile(file, "open");
-  if (info.kind === "bbolt" || info.kind === "unknown") throw unreadableError(info);
+  if (info.kind === "unknown") throw unreadableError(info);
   if (info.hasHash && !opts.skipHashCheck) await verifyFileHash(info);
   if (!info.hasHash && !opts.skipHashCheck) {
     throw new EtcdutlError("snapshot missing hash but --skip-hash-check=false");
@@ -171,14 +177,26 @@ async function writeBackend(
   if (info.kind === "lmdb") copyFileSync(info.path, dbPath);
   const be = Backend.open(dbPath);
   try {
+    // The old membership is replaced below; etcd's buckets hold the same encodings as ours.
+    const skip = new Set<string>([Bucket.members, Bucket.membersRemoved]);
+    let n = 0;
+    const put = (bucket: string, key: Buffer, value: Buffer) => {
+      if (skip.has(bucket)) return;
+      be.batchTx.put(bucket as BucketName, key, value);
+      if (++n % 10_000 === 0) be.commit();
+    };
     if (info.kind === "etcd-ts") {
-      const skip = new Set<string>([Bucket.members, Bucket.membersRemoved]);
-      let n = 0;
-      for await (const p of readSnapshotPairs(info)) {
-        if (skip.has(p.bucket)) continue;
-        be.batchTx.put(p.bucket as BucketName, p.key, p.value);
-        if (++n % 10_000 === 0) be.commit();
-      }
+      for await (const p of readSnapshotPairs(info)) put(p.bucket, p.key, p.value);
+    } else if (info.kind === "bbolt") {
+      withBoltFile(info, (db) => {
+        for (const name of db.buckets) {
+          if (!isBucketName(name)) {
+            log("skipping a bucket etcd-ts does not keep", { bucket: name });
+            continue;
+          }
+          for (const [k, v] of db.pairs(name)) put(name, k, v);
+        }
+      });
     }
     replaceMembership(be, members);
     if (bump > 0) {

@@ -7,11 +7,12 @@
 // pair records, an end record and the stream's own SHA-256), then zero padding up to the 512 multiple.
 //
 // Other files we recognise by their first page: an LMDB file (an etcd-ts `member/snap/db`, usable with
-// --skip-hash-check like etcd's bbolt copies), and etcd's bbolt files, which we cannot read and say so.
+// --skip-hash-check like etcd's bbolt copies), and etcd's own bbolt files (its snapshots and db files),
+// read through src/backend/bbolt.ts so etcd's data can be restored into etcd-ts.
 
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
-import { isBucketName, SNAPSHOT_MAGIC, SNAPSHOT_VERSION } from "../../backend/index.js";
+import { BoltFile, BoltFormatError, isBucketName, SNAPSHOT_MAGIC, SNAPSHOT_VERSION } from "../../backend/index.js";
 import { EtcdutlError, goFsError } from "./errors.js";
 
 const SHA_LEN = 32;
@@ -83,13 +84,32 @@ function classify(head: Buffer): SnapshotKind {
 
 /** The error for files this tool cannot read, naming what they are. */
 export function unreadableError(info: SnapshotFileInfo): EtcdutlError {
-  if (info.kind === "bbolt") {
-    return new EtcdutlError(
-      `${info.path} is a bbolt database (a snapshot or data dir of etcd itself); etcd-ts keeps its data in ` +
-        "LMDB and cannot read bbolt files: take the snapshot from an etcd-ts member with `etcdctl snapshot save`",
-    );
+  return new EtcdutlError(`${info.path} is not an etcd or etcd-ts snapshot or backend file (unknown format)`);
+}
+
+/**
+ * The pairs of an etcd bbolt file, bucket by bucket in stored order (names and keys ascending), with the
+ * names of all its top-level buckets (empty ones too) and the size bbolt reports.
+ */
+export function withBoltFile<T>(
+  info: SnapshotFileInfo,
+  fn: (db: { buckets: string[]; size: number; pairs: (bucket: string) => Iterable<[Buffer, Buffer]> }) => T,
+): T {
+  let db: BoltFile;
+  try {
+    db = BoltFile.open(info.path, info.dataLength);
+  } catch (e) {
+    if (e instanceof BoltFormatError) throw new EtcdutlError(`${info.path}: ${e.message}`);
+    throw e;
   }
-  return new EtcdutlError(`${info.path} is not an etcd-ts snapshot or backend file (unknown format)`);
+  try {
+    return fn({ buckets: db.bucketNames(), size: db.size, pairs: (b) => db.pairs(b) });
+  } catch (e) {
+    if (e instanceof BoltFormatError) throw new EtcdutlError(`${info.path}: ${e.message}`);
+    throw e;
+  } finally {
+    db.close();
+  }
 }
 
 /** Go's %v of a byte slice: `[1 2 3]`. */

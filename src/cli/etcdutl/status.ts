@@ -15,6 +15,7 @@ import {
   readSnapshotPairs,
   type SnapshotFileInfo,
   unreadableError,
+  withBoltFile,
 } from "./snapshot_file.js";
 
 /** etcd's snapshot.Status (JSON field names as etcd prints them). */
@@ -72,11 +73,24 @@ function statusOfBackendFile(info: SnapshotFileInfo): SnapshotStatus {
   });
 }
 
-/** The status of a snapshot file (an etcd-ts saved snapshot or backend file). */
+/** etcd's own status of an etcd snapshot or db file: the same walk over its bbolt buckets. */
+function statusOfBoltFile(info: SnapshotFileInfo): SnapshotStatus {
+  return withBoltFile(info, (db) => {
+    const acc = new StatusAccumulator();
+    for (const name of db.buckets) {
+      acc.enter(name);
+      for (const [k, v] of db.pairs(name)) acc.add(name, k, v);
+    }
+    return { hash: acc.hash >>> 0, revision: acc.revision, totalKey: acc.totalKey, totalSize: db.size };
+  });
+}
+
+/** The status of a snapshot file (an etcd-ts saved snapshot or backend file, or etcd's bbolt ones). */
 export async function computeSnapshotStatus(path: string): Promise<SnapshotStatus> {
   const info = inspectSnapshotFile(path);
   if (info.kind === "etcd-ts") return statusOfStream(info);
   if (info.kind === "lmdb") return statusOfBackendFile(info);
+  if (info.kind === "bbolt") return statusOfBoltFile(info);
   throw unreadableError(info);
 }
 

@@ -2,7 +2,7 @@
 // etcd's messages and exit codes, output formats, and the snapshot file checks that need no member.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -170,23 +170,28 @@ Use "etcdutl snapshot [command] --help" for more information about a command.
     );
   });
 
-  test("files that are not etcd-ts snapshots are named for what they are", async () => {
-    // bbolt's meta page: a 16-byte page header, then the magic 0xED0CDAED little-endian (as in the
-    // snapshot files etcd 3.4 writes).
+  test("damaged bbolt files and unknown files are refused with what is wrong", async () => {
+    // bbolt's meta page: a 16-byte page header, then the magic 0xED0CDAED little-endian; here with no
+    // page size and no valid checksum.
     const bolt = Buffer.alloc(4096 * 4);
     bolt.writeUInt32LE(0xed0cdaed, 16);
     writeFileSync(join(dir, "etcd.db"), Buffer.concat([bolt, Buffer.alloc(32, 7)]));
     let r = await run(["snapshot", "status", join(dir, "etcd.db")]);
     assert.equal(r.code, 1);
-    assert.match(
-      r.stderr,
-      /is a bbolt database \(a snapshot or data dir of etcd itself\); etcd-ts keeps its data in LMDB/,
-    );
-    r = await run(["snapshot", "restore", join(dir, "etcd.db"), "--data-dir", join(dir, "out")]);
-    assert.match(r.stderr, /is a bbolt database/);
+    assert.match(r.stderr, /etcd\.db: bbolt file: bad page size 0\n$/);
+    r = await run([
+      "snapshot",
+      "restore",
+      join(dir, "etcd.db"),
+      "--data-dir",
+      join(dir, "out"),
+      "--skip-hash-check",
+    ]);
+    assert.match(r.stderr, /bbolt file: bad page size 0/);
+    assert.equal(existsSync(join(dir, "out")), false, "nothing left behind");
     writeFileSync(join(dir, "junk.db"), Buffer.alloc(1000, 1));
     r = await run(["snapshot", "status", join(dir, "junk.db")]);
-    assert.match(r.stderr, /is not an etcd-ts snapshot or backend file \(unknown format\)/);
+    assert.match(r.stderr, /is not an etcd or etcd-ts snapshot or backend file \(unknown format\)/);
   });
 
   test("-w formats: unknown formats exit 4 before reading the file; protobuf is refused", async () => {

@@ -213,22 +213,76 @@ describe("etcdutl snapshot status and restore", { skip: skipWithoutEtcdctl }, ()
     }
   });
 
-  test("a snapshot saved from a real etcd 3.4 is refused as bbolt, clearly", {
+  test("migration: a snapshot of a real etcd 3.4 has etcd's status and restores into bin/etcd", {
     skip: !haveRealEtcd,
   }, async () => {
     const real = await startRealEtcd();
+    const dir = makeTempDir("etcdutl-migrate-");
+    let member: Member | undefined;
     try {
-      const file = join(real.dir, "real.db");
-      await ctlOk(["snapshot", "save", file], { endpoints: real.endpoints() });
-      const r = await etcdutl(["snapshot", "restore", file, "--data-dir", join(real.dir, "x")], real.dir);
-      assert.equal(r.code, 1);
-      assert.match(
-        r.stderr,
-        /Error: .*real\.db is a bbolt database \(a snapshot or data dir of etcd itself\)/,
+      const ep = real.endpoints();
+      for (let i = 0; i < 300; i++) await ctlOk(["put", `app/${i % 50}`, `v${i}`], { endpoints: ep });
+      await ctlOk(["del", "app/7"], { endpoints: ep });
+      const lease = (await ctlOk(["lease", "grant", "600"], { endpoints: ep })).split(" ")[1]!;
+      await ctlOk(["put", "session", "held", "--lease", lease], { endpoints: ep });
+      const rev = Number(
+        parseJsonBig(await ctlOk(["get", "app/1", "-w", "json"], { endpoints: ep })).header.revision,
       );
-      const s = await etcdutl(["snapshot", "status", file], real.dir);
-      assert.match(s.stderr, /is a bbolt database/);
+      await ctlOk(["compaction", String(rev - 100)], { endpoints: ep });
+      const file = join(real.dir, "real.db");
+      await ctlOk(["snapshot", "save", file], { endpoints: ep });
+
+      // Our status of etcd's file is what etcd's own tool says of it.
+      const theirs = JSON.parse(await ctlOk(["snapshot", "status", file, "-w", "json"], { endpoints: ep }));
+      const ours = JSON.parse(await etcdutlOk(["snapshot", "status", file, "-w", "json"], dir));
+      assert.deepEqual(ours, theirs);
+      assert.equal(ours.revision, rev);
+
+      const layout = await Cluster.makeLayout({ size: 1, names: ["migrated"] });
+      const m = layout.members[0]!;
+      await etcdutlOk(
+        [
+          "snapshot",
+          "restore",
+          file,
+          "--name",
+          m.name,
+          "--initial-cluster",
+          `${m.name}=${m.peerUrl}`,
+          "--initial-cluster-token",
+          layout.token,
+          "--initial-advertise-peer-urls",
+          m.peerUrl,
+          "--data-dir",
+          join(dir, `${m.name}.etcd`),
+        ],
+        dir,
+      );
+      [member] = membersOf(layout, dir);
+      member!.start();
+      await member!.waitHealthy();
+      const at = [member!.endpoint];
+      const kvs = parseJsonBig(await ctlOk(["get", "app/", "--prefix", "-w", "json"], { endpoints: at }));
+      assert.equal(Number(kvs.header.revision), rev);
+      assert.equal(kvs.kvs.length, 49);
+      const v = (k: string) => ctlOk(["get", k, "--print-value-only"], { endpoints: at });
+      assert.equal((await v("app/49")).trim(), "v299");
+      assert.equal((await v("app/7")).trim(), "");
+      // The lease came along with its key; history before the compaction is gone, after it kept.
+      assert.match(await ctlOk(["lease", "list"], { endpoints: at }), new RegExp(lease));
+      assert.equal((await v("session")).trim(), "held");
+      const old = await etcdctl(["get", "app/1", "--rev", String(rev - 101)], { endpoints: at });
+      assert.match(old.stderr, /required revision has been compacted/);
+      assert.equal(
+        (
+          await ctlOk(["get", "app/1", "--rev", String(rev - 50), "--print-value-only"], { endpoints: at })
+        ).trim() !== "",
+        true,
+      );
+      await ctlOk(["put", "after", "migration"], { endpoints: at });
     } finally {
+      await member?.kill("SIGKILL");
+      removeTempDir(dir);
       await real.destroy();
     }
   });
