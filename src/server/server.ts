@@ -22,7 +22,7 @@ import { WatchableStore } from "../mvcc/watch/index.js";
 import { peerFetch } from "../pkg/tls/peer_fetch.js";
 import { decodeConfChange } from "../raft/codec.js";
 import { ProposalDroppedError } from "../raft/errors.js";
-import { RawNode, type ReadState, type SoftState, StateType } from "../raft/rawnode.js";
+import { RawNode, type SoftState, StateType } from "../raft/rawnode.js";
 import {
   type ConfChange,
   ConfChangeType,
@@ -77,6 +77,7 @@ import {
   type WalMetadata,
   walExists,
 } from "./raft_storage.js";
+import { ReadRounds } from "./read_rounds.js";
 import { ReceivedSnapshots, snapshotDbPath, snapshotDbToRecover } from "./received_snapshots.js";
 import { type ReconfigRequest, type ReconfigResult, Reconfigurer } from "./reconfigure.js";
 import { realTimers } from "./timers.js";
@@ -133,10 +134,7 @@ export class EtcdServer {
   /** Index of the newest raft snapshot (log compaction point). */
   private snapshotIndex: number;
   private confState: ConfState;
-  private readWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private readInFlight:
-    | { ctx: bigint; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }
-    | undefined;
+  private readonly reads: ReadRounds;
   private appliedWaiters: { index: number; resolve: () => void }[] = [];
   private stopped = false;
   /** This process created the data dir (a first start): discardDataDir() may remove it. */
@@ -211,6 +209,20 @@ export class EtcdServer {
       logger,
     });
     this.reqTimeoutMs = 5000 + 2 * cfg.electionMs;
+    this.reads = new ReadRounds(
+      {
+        nextCtx: () => this.reqIds.next(),
+        sendReadIndex: (ctx) => {
+          this.rn.readIndex(ctx);
+          this.loop.kick();
+        },
+        whenApplied: (index, f) => this.whenApplied(index, f),
+        timeoutError: () => (this.leader() === 0n ? ErrGRPCNoLeader() : ErrGRPCTimeout()),
+        timers: realTimers,
+        warn: (f, msg) => this.logger.warn(f, msg),
+      },
+      this.reqTimeoutMs,
+    );
 
     const hs = rs.hardState;
     const snapIndex = rs.snapshot?.metadata.index ?? 0;
@@ -243,7 +255,7 @@ export class EtcdServer {
     this.loop = new RaftLoop(this.rn, rs.storage, rs.wal, rs.snapshotter, {
       send: (msgs) => this.sendMessages(msgs),
       onSoftState: (ss) => this.onSoftState(ss),
-      onReadStates: (states) => this.onReadStates(states),
+      onReadStates: (states) => this.reads.onReadStates(states),
       applySnapshot: (s) => this.applySnapshot(s),
       applyEntries: (ents) => this.applyEntries(ents),
       afterReady: () => this.afterReady(),
@@ -487,52 +499,7 @@ export class EtcdServer {
   /** Resolves once this member has applied everything committed before the call (linearizable). */
   linearizableReadNotify(): Promise<void> {
     if (this.stopped) return Promise.reject(ErrGRPCStopped());
-    return new Promise((resolve, reject) => {
-      this.readWaiters.push({ resolve, reject });
-      this.startReadRound();
-    });
-  }
-
-  private startReadRound(): void {
-    if (this.readInFlight !== undefined || this.readWaiters.length === 0) return;
-    const ctx = this.reqIds.next();
-    const waiters = this.readWaiters;
-    this.readWaiters = [];
-    this.readInFlight = { ctx, waiters };
-    const buf = Buffer.alloc(8);
-    buf.writeBigUInt64BE(ctx);
-    this.rn.readIndex(buf);
-    this.loop.kick();
-    const timer = setTimeout(() => {
-      if (this.readInFlight?.ctx !== ctx) return;
-      this.readInFlight = undefined;
-      const err = this.leader() === 0n ? ErrGRPCNoLeader() : ErrGRPCTimeout();
-      for (const w of waiters) w.reject(err);
-      this.startReadRound();
-    }, this.reqTimeoutMs);
-    timer.unref();
-  }
-
-  private restartReadRound(): void {
-    const r = this.readInFlight;
-    if (r === undefined) return;
-    this.readInFlight = undefined;
-    this.readWaiters = [...r.waiters, ...this.readWaiters];
-    this.startReadRound();
-  }
-
-  private onReadStates(states: ReadState[]): void {
-    for (const rs of states) {
-      if (rs.requestCtx.length !== 8 || this.readInFlight === undefined) continue;
-      const ctx = Buffer.from(rs.requestCtx).readBigUInt64BE(0);
-      if (ctx !== this.readInFlight.ctx) continue;
-      const waiters = this.readInFlight.waiters;
-      this.readInFlight = undefined;
-      this.whenApplied(rs.index, () => {
-        for (const w of waiters) w.resolve();
-      });
-      this.startReadRound();
-    }
+    return this.reads.notify();
   }
 
   private whenApplied(index: number, f: () => void): void {
@@ -635,7 +602,7 @@ export class EtcdServer {
       this.metrics.leaderChanges.inc();
       // A read index request in flight to the previous leader may be lost with it; reads are safe to
       // ask again, so ask the new leader rather than wait for the timeout.
-      this.restartReadRound();
+      this.reads.restart();
     }
     this.lastLeader = ss.lead;
     if (ss.raftState === StateType.Leader) this.compactor?.resume();
@@ -1356,7 +1323,7 @@ export class EtcdServer {
     this.lessor.stop();
     this.auth.close();
     this.wait.failAll(ErrGRPCStopped());
-    for (const w of this.readWaiters) w.reject(ErrGRPCStopped());
+    this.reads.failAll(ErrGRPCStopped());
     await this.transport?.close();
     await loopDone;
     await backupsDone;
