@@ -6,10 +6,12 @@
 //   /v2/keys               the v2 keys subset, with --enable-v2 (src/api/v2_keys.ts)
 //   GET /v2/members        {"members":[{"id":"<hex>","name":...,"peerURLs":[...],"clientURLs":[...]}]}
 //   POST /v3/...           the JSON gateway (src/api/gateway.ts)
+//   GET /dashboard         the dashboard page and its cluster view (src/api/dashboard/, etcd-ts only)
 // The --listen-metrics-urls ports serve /metrics, /health, /livez and /readyz only.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toEtcdError } from "../server/errors.js";
+import { isDashboardPath, serveDashboard } from "./dashboard/routes.js";
 import { handleGateway } from "./gateway.js";
 import type * as pb from "./gen/etcdserverpb/rpc.js";
 import { AlarmRequest_AlarmAction, AlarmType, alarmTypeToJSON } from "./gen/etcdserverpb/rpc.js";
@@ -43,6 +45,7 @@ async function route(
   const url = new URL(req.url ?? "/", "http://localhost");
   const path = url.pathname;
   if (path.startsWith("/v3/")) return handleGateway(rpc, logger, req, res, path);
+  if (isDashboardPath(path)) return serveDashboard(rpc, req, res, path);
   if (path === "/health") return health(rpc, logger, req, res, url);
   if (path === "/livez" || path.startsWith("/livez/")) return checks(rpc, req, res, url, "livez", LIVEZ);
   if (path === "/readyz" || path.startsWith("/readyz/")) return checks(rpc, req, res, url, "readyz", READYZ);

@@ -8,6 +8,7 @@
 import type { MemberAuth } from "../auth/member.js";
 import type { AuthInfo } from "../auth/types.js";
 import type { WatchableStore } from "../mvcc/watch/index.js";
+import type { ClusterMemberView } from "../server/cluster_status.js";
 import type * as pb from "./gen/etcdserverpb/rpc.js";
 
 /** A prom-client Registry fits. */
@@ -52,6 +53,8 @@ export interface ApiServer {
   memberPromote?(r: pb.MemberPromoteRequest): Promise<pb.MemberPromoteResponse>;
 
   status(): Promise<pb.StatusResponse>;
+  /** Every member's status for the dashboard (absent: the dashboard shows this member only). */
+  clusterStatus?(): Promise<ClusterMemberView[]>;
   hashKV(r: pb.HashKVRequest): Promise<pb.HashKVResponse>;
   hash(): Promise<pb.HashResponse>;
   /** Also read (action GET) by /health and /readyz for active alarms, unless activeAlarms is there. */

@@ -132,7 +132,8 @@ export class BoltFile {
     if (id < 2n || at + PAGE_HEADER > this.length) throw new BoltFormatError(`page ${id} is out of the file`);
     const head = Buffer.alloc(PAGE_HEADER);
     readSync(this.fd, head, 0, PAGE_HEADER, at);
-    if (head.readBigUInt64LE(0) !== id) throw new BoltFormatError(`page ${id} has id ${head.readBigUInt64LE(0)}`);
+    if (head.readBigUInt64LE(0) !== id)
+      throw new BoltFormatError(`page ${id} has id ${head.readBigUInt64LE(0)}`);
     const len = (head.readUInt32LE(12) + 1) * ps;
     if (at + len > this.length) throw new BoltFormatError(`page ${id} runs past the end of the file`);
     const buf = Buffer.alloc(len);

@@ -9,6 +9,7 @@ export {
   type HashIgnore,
 } from "./backend.js";
 export { type BatchTx, type KeyValuePair, keyString, type ReadTx } from "./batch_tx.js";
+export { BoltFile, BoltFormatError } from "./bbolt.js";
 export {
   ALL_BUCKETS,
   Bucket,
@@ -19,5 +20,4 @@ export {
   MetaKey,
 } from "./buckets.js";
 export { BackendSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotFormatError } from "./snapshot.js";
-export { BoltFile, BoltFormatError } from "./bbolt.js";
 export { SNAPSHOT_FILE_ALIGN, writeSnapshotFile } from "./snapshot_file.js";

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServerTls } from "../pkg/tls/context.js";
 import { defaultTlsConfig } from "../pkg/tls/info.js";
 import { prepareTls } from "../pkg/tls/setup.js";
+import { PEER_STATUS_PATH, statusJson } from "../server/cluster_status.js";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "../server/config.js";
 import { PEER_HASHKV_PATH, type PeerHashKVBody } from "../server/corruption/index.js";
 import { hexId } from "../server/ids.js";
@@ -56,6 +57,16 @@ function peerHttpHandler(getServer: () => EtcdServer | undefined) {
     if (req.url === "/version") {
       res.setHeader("Content-Type", "application/json");
       res.end(JSON.stringify({ etcdserver: ETCD_SERVER_VERSION, etcdcluster: ETCD_CLUSTER_VERSION }));
+      return true;
+    }
+    if (req.url === PEER_STATUS_PATH) {
+      s.status().then(
+        (st) => replyJson(res, statusJson(st)),
+        (e: unknown) => {
+          res.statusCode = 500;
+          replyJson(res, { error: e instanceof Error ? e.message : String(e) });
+        },
+      );
       return true;
     }
     if (req.url === "/members") {

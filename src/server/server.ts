@@ -37,6 +37,7 @@ import {
 import { AlarmStore, alarmMemberString } from "./alarms.js";
 import { applyRequest } from "./apply.js";
 import { BackupScheduler } from "./backup/index.js";
+import { type ClusterMemberView, clusterStatus } from "./cluster_status.js";
 import { type Compactor, compactionPolicy, newCompactor } from "./compactor/index.js";
 import { ETCD_CLUSTER_VERSION, ETCD_SERVER_VERSION, type ServerConfig } from "./config.js";
 import {
@@ -1153,6 +1154,17 @@ export class EtcdServer {
       dbSizeQuota: BigInt(this.cfg.quotaBackendBytes),
       downgradeInfo: undefined,
     };
+  }
+
+  /** Every member's status, this one's and the others' over the peer URLs (the dashboard's view). */
+  clusterStatus(): Promise<ClusterMemberView[]> {
+    return clusterStatus({
+      self: this.id,
+      clusterId: this.clusterId,
+      members: this.members(),
+      ownStatus: () => this.status(),
+      tls: this.cfg.tls?.peer,
+    });
   }
 
   async hashKV(r: pb.HashKVRequest): Promise<pb.HashKVResponse> {

@@ -12,7 +12,13 @@
 
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
-import { BoltFile, BoltFormatError, isBucketName, SNAPSHOT_MAGIC, SNAPSHOT_VERSION } from "../../backend/index.js";
+import {
+  BoltFile,
+  BoltFormatError,
+  isBucketName,
+  SNAPSHOT_MAGIC,
+  SNAPSHOT_VERSION,
+} from "../../backend/index.js";
 import { EtcdutlError, goFsError } from "./errors.js";
 
 const SHA_LEN = 32;
