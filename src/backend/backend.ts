@@ -17,6 +17,7 @@ import type { RootDatabase } from "lmdb";
 import { update as crc32cUpdate } from "../pkg/crc32c.js";
 import { type BatchTx, type BucketState, BufferedBatchTx, type ReadTx } from "./batch_tx.js";
 import { ALL_BUCKETS, type BucketName, lockFilePath, openEnv, syncEnv } from "./buckets.js";
+import { ReadView } from "./read_view.js";
 import { BackendSnapshot, restoreSnapshotFile } from "./snapshot.js";
 
 export interface BackendLogger {
@@ -64,7 +65,8 @@ export class Backend {
   /** The file's size as of the last commit; undefined until stat'ed again. */
   private cachedSize: number | undefined;
   private closed = false;
-  private readonly snapshots = new Set<BackendSnapshot>();
+  /** Snapshots and read views still holding a read transaction. */
+  private readonly snapshots = new Set<{ close(): void }>();
 
   private constructor(
     readonly path: string,
@@ -159,6 +161,18 @@ export class Backend {
     );
     this.snapshots.add(snap);
     return snap;
+  }
+
+  /** A consistent read-only view as of now (buffered writes included) for long scans; close it after. */
+  readView(): ReadView {
+    this.commit();
+    const view = new ReadView(
+      (name) => this.bucket(name).db,
+      this.root.useReadTransaction(),
+      (v) => this.snapshots.delete(v),
+    );
+    this.snapshots.add(view);
+    return view;
   }
 
   /** Size of the database file in bytes (it changes only when a commit or defrag writes the file). */

@@ -19,5 +19,6 @@ export {
   isBucketName,
   MetaKey,
 } from "./buckets.js";
+export { ReadView } from "./read_view.js";
 export { BackendSnapshot, SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotFormatError } from "./snapshot.js";
 export { SNAPSHOT_FILE_ALIGN, writeSnapshotFile } from "./snapshot_file.js";

@@ -13,7 +13,7 @@ import type { Backend } from "../backend/backend.js";
 import { keyString } from "../backend/batch_tx.js";
 import { Bucket, decodeUint64BE, encodeUint64BE, MetaKey } from "../backend/buckets.js";
 import { CompactedError, EmptyKeyError, FutureRevError, TxnInProgressError } from "./errors.js";
-import { hashKV } from "./hash.js";
+import { hashKV, hashKVAsync } from "./hash.js";
 import { keySpan, newRevLookup, spanHas, TreeIndex } from "./key_index.js";
 import { decodeKeyValue, encodeKeyValue } from "./kv_codec.js";
 import { applyRange } from "./range.js";
@@ -344,6 +344,26 @@ export class KVStore implements ReadView {
     const keep = this.index.keep(rev);
     const hash = hashKV(this.backend.readTx(), compactRev, rev, keep);
     return { header: { revision: currentRev }, hash, compactRevision: compactRev, hashRevision: rev };
+  }
+
+  /**
+   * hashKV over a consistent view of the backend taken now, scanned without blocking the event loop
+   * for long; writes and compactions after the call do not change the result.
+   */
+  async hashKVAsync(rev = 0): Promise<HashKVResponse> {
+    const compactRev = this.compactMainRev;
+    const currentRev = this.currentRev;
+    if (rev > 0 && rev < compactRev) throw new CompactedError();
+    if (rev > currentRev) throw new FutureRevError();
+    if (rev <= 0) rev = currentRev;
+    const keep = this.index.keep(rev);
+    const view = this.backend.readView();
+    try {
+      const hash = await hashKVAsync(view, compactRev, rev, keep);
+      return { header: { revision: currentRev }, hash, compactRevision: compactRev, hashRevision: rev };
+    } finally {
+      view.close();
+    }
   }
 
   /** Stops background compaction (it resumes on the next open). Does not close the backend. */

@@ -754,8 +754,8 @@ export class EtcdServer {
   private corruptionHost() {
     return {
       id: () => this.id,
-      ownHash: () => {
-        const h = this.kv.hashKV(0);
+      ownHash: async () => {
+        const h = await this.kv.hashKVAsync(0);
         return {
           id: this.id,
           hash: h.hash,
@@ -1169,7 +1169,7 @@ export class EtcdServer {
 
   async hashKV(r: pb.HashKVRequest): Promise<pb.HashKVResponse> {
     try {
-      const h = this.kv.hashKV(Number(r.revision));
+      const h = await this.kv.hashKVAsync(Number(r.revision));
       return {
         header: this.header(),
         hash: h.hash,

@@ -58,7 +58,7 @@ function host(
     asked,
     leader: opts.leader ?? true,
     id: () => own.id,
-    ownHash: () => own,
+    ownHash: async () => own,
     peers: () => Object.keys(answers).map((id) => ({ id: BigInt(id), urls: [`http://127.0.0.1:1/${id}`] })),
     peerHash: async (id, _urls, revision) => {
       asked.push(revision);

@@ -15,8 +15,8 @@ import type { PeerHashAnswer } from "./peer_hash.js";
 
 export interface CorruptionHost {
   id(): bigint;
-  /** This member's hash at its current revision. */
-  ownHash(): MemberHash;
+  /** This member's hash at its current revision (scanned without blocking the event loop). */
+  ownHash(): Promise<MemberHash>;
   /** The other members (voters and learners) with their peer URLs. */
   peers(): { id: bigint; urls: string[] }[];
   peerHash(id: bigint, urls: string[], revision: number): Promise<PeerHashAnswer>;
@@ -42,7 +42,7 @@ export class CorruptionChecker {
   /** Throws CorruptionError when a peer hashes the same range differently. */
   async initialCheck(): Promise<void> {
     const h = this.host;
-    const own = h.ownHash();
+    const own = await h.ownHash();
     h.info(
       { "local-member-id": hex(h.id()), revision: own.hashRevision, "compact-revision": own.compactRevision },
       "starting initial corruption check",
@@ -105,7 +105,7 @@ export class CorruptionChecker {
   /** One check from the leader: returns the members it raised the CORRUPT alarm for. */
   async periodicCheck(): Promise<bigint[]> {
     const h = this.host;
-    const own = h.ownHash();
+    const own = await h.ownHash();
     const answers = await this.askPeers(own.hashRevision);
     const peers: MemberHash[] = [];
     for (const { id, answer } of answers) {
