@@ -15,6 +15,17 @@ export interface AlarmLogger {
   warn(fields: object, msg: string): void;
 }
 
+/** What an operator does about each alarm, logged when it is raised (etcd leaves this to its docs). */
+const RECOVERY: Partial<Record<AlarmType, string>> = {
+  [AlarmType.NOSPACE]:
+    "writes are refused until space is freed: compact old revisions (etcdctl compaction <a recent revision " +
+    "from etcdctl endpoint status>), defragment every member (etcdctl defrag --cluster), then " +
+    "etcdctl alarm disarm; or raise --quota-backend-bytes and restart the members",
+  [AlarmType.CORRUPT]:
+    "writes are refused: the named member's data differs from the others'; remove it (etcdctl member " +
+    "remove), wipe its data dir, add it back (etcdctl member add) and start it, then etcdctl alarm disarm",
+};
+
 export class AlarmStore {
   /** Active alarms by type, then by member ID. */
   private readonly byType = new Map<AlarmType, Map<bigint, AlarmMember>>();
@@ -39,7 +50,10 @@ export class AlarmStore {
     if (stored !== m) return stored;
     this.backend.batchTx.put(Bucket.alarm, AlarmMember.encode(m).finish(), EMPTY);
     if (this.get(type).length === 1) {
-      this.logger?.warn({ alarm: alarmTypeToJSON(type), from: memberId.toString(16) }, "alarm raised");
+      this.logger?.warn(
+        { alarm: alarmTypeToJSON(type), from: memberId.toString(16), recovery: RECOVERY[type] },
+        "alarm raised",
+      );
     }
     return m;
   }
