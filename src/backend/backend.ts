@@ -49,6 +49,9 @@ export interface BackendStats {
 
 const noopLogger: BackendLogger = { info() {}, warn() {} };
 
+/** Pairs copied per LMDB write transaction when defragmenting. */
+const DEFRAG_BATCH = 10_000;
+
 export class Backend {
   /** The single writer. Its reads see its own buffered writes. */
   readonly batchTx: BatchTx;
@@ -65,6 +68,8 @@ export class Backend {
   /** The file's size as of the last commit; undefined until stat'ed again. */
   private cachedSize: number | undefined;
   private closed = false;
+  /** While an online defrag copies the file: every write committed since its copy began, in order. */
+  private defragLog: { bucket: BucketName; key: Buffer; value: Buffer | null }[] | undefined;
   /** Snapshots and read views still holding a read transaction. */
   private readonly snapshots = new Set<{ close(): void }>();
 
@@ -125,6 +130,7 @@ export class Backend {
     }
     if (this.tx.pending === 0) return;
     const list = this.bucketList;
+    const log = this.defragLog;
     this.root.transactionSync(() => {
       for (const b of list) {
         if (b.buf.size === 0) continue;
@@ -132,6 +138,8 @@ export class Backend {
           const key = Buffer.from(k, "latin1");
           if (v === null) b.db.removeSync(key);
           else b.db.putSync(key, v as Buffer);
+          // Values are the callers' until committed: the log keeps its own copy.
+          log?.push({ bucket: b.name, key, value: v === null ? null : Buffer.from(v as Buffer) });
         }
       }
     });
@@ -210,6 +218,7 @@ export class Backend {
    */
   defrag(): void {
     this.checkOpen();
+    if (this.defragLog !== undefined) throw new Error("backend: a defragmentation is already running");
     if (this.snapshots.size > 0) throw new Error("backend: cannot defragment while a snapshot is open");
     this.commit();
     const before = this.size();
@@ -230,7 +239,7 @@ export class Backend {
         };
         for (const e of b.db.getRange({})) {
           batch.push(e);
-          if (batch.length >= 10_000) flush();
+          if (batch.length >= DEFRAG_BATCH) flush();
         }
         if (batch.length > 0) flush();
       }
@@ -247,6 +256,98 @@ export class Backend {
     this.cachedSize = undefined;
     for (const b of this.bucketList) b.db = env.dbs.get(b.name)!;
     this.logger.info("backend defragmented", { path: this.path, before, after: this.size() });
+  }
+
+  /**
+   * Defragments without stopping the member: the copy is made from a read transaction in batches that
+   * yield to the event loop while writes go on (each write committed meanwhile is also logged), then,
+   * synchronously, the logged writes are replayed into the copy and the copy is swapped in. The member
+   * blocks only for that replay and swap, not for the copy. Snapshots and read views opened during the
+   * copy are waited for (up to `waitMs`) before the swap; if they stay open the defrag is abandoned.
+   */
+  async defragOnline(waitMs = 30_000): Promise<void> {
+    this.checkOpen();
+    if (this.defragLog !== undefined) throw new Error("backend: a defragmentation is already running");
+    if (this.snapshots.size > 0) throw new Error("backend: cannot defragment while a snapshot is open");
+    this.commit();
+    const before = this.size();
+    const tmp = `${this.path}.defrag`;
+    rmSync(tmp, { force: true });
+    rmSync(lockFilePath(tmp), { force: true });
+    const dst = openEnv(tmp, { mapSize: this.opts.mapSize });
+    const txn = this.root.useReadTransaction();
+    this.defragLog = [];
+    let swapped = false;
+    let dstOpen = true;
+    try {
+      try {
+        for (const b of this.bucketList) {
+          const target = dst.dbs.get(b.name)!;
+          const it = b.db.getRange({ transaction: txn })[Symbol.iterator]();
+          for (let done = false; !done; ) {
+            const batch: { key: Buffer; value: Buffer }[] = [];
+            while (batch.length < DEFRAG_BATCH) {
+              const r = it.next();
+              if (r.done) {
+                done = true;
+                break;
+              }
+              batch.push(r.value);
+            }
+            dst.root.transactionSync(() => {
+              for (const { key, value } of batch) target.putSync(key, value);
+            });
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            this.checkOpen();
+          }
+        }
+      } finally {
+        txn.done();
+      }
+      const deadline = performance.now() + waitMs;
+      while (this.snapshots.size > 0) {
+        if (performance.now() > deadline)
+          throw new Error("backend: snapshots stayed open; defragmentation abandoned");
+        await new Promise<void>((resolve) => setTimeout(resolve, 10));
+        this.checkOpen();
+      }
+      // From here on nothing yields: no write can slip between the replay and the swap.
+      this.commit();
+      const log = this.defragLog;
+      dst.root.transactionSync(() => {
+        for (const op of log) {
+          const db = dst.dbs.get(op.bucket)!;
+          if (op.value === null) db.removeSync(op.key);
+          else db.putSync(op.key, op.value);
+        }
+      });
+      this.defragLog = undefined;
+      syncEnv(dst.root);
+      dstOpen = false;
+      void dst.root.close();
+      rmSync(lockFilePath(tmp), { force: true });
+      syncEnv(this.root);
+      void this.root.close();
+      renameSync(tmp, this.path);
+      swapped = true;
+      const env = openEnv(this.path, { mapSize: this.opts.mapSize });
+      this.root = env.root;
+      this.cachedSize = undefined;
+      for (const b of this.bucketList) b.db = env.dbs.get(b.name)!;
+      this.logger.info("backend defragmented", {
+        path: this.path,
+        before,
+        after: this.size(),
+        replayed: log.length,
+      });
+    } finally {
+      this.defragLog = undefined;
+      if (!swapped) {
+        if (dstOpen) void dst.root.close();
+        rmSync(tmp, { force: true });
+        rmSync(lockFilePath(tmp), { force: true });
+      }
+    }
   }
 
   /**

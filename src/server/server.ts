@@ -1186,8 +1186,9 @@ export class EtcdServer {
     return { header: this.header(), hash: this.kv.hash() };
   }
 
+  /** Online: the member keeps serving and applying while the copy is made (Backend.defragOnline). */
   async defragment(): Promise<pb.DefragmentResponse> {
-    this.backend.defrag();
+    await this.backend.defragOnline();
     return { header: this.header() };
   }
 

@@ -404,4 +404,54 @@ describe("backend size and defrag", () => {
     assert.equal(re.readTx().range(Bucket.key).length, 401);
     re.close();
   });
+
+  test("online defrag: writes, deletes and overwrites made during the copy are all in the result", async () => {
+    const p = dbPath();
+    const be = Backend.open(p, { batchLimit: 1000 });
+    try {
+      const v = Buffer.alloc(500, 1);
+      const key = (i: number) => b(`k${String(i).padStart(6, "0")}`);
+      for (let i = 0; i < 50_000; i++) be.batchTx.put(Bucket.key, key(i), v);
+      be.commit();
+      for (let i = 0; i < 50_000; i++) if (i % 5 !== 0) be.batchTx.delete(Bucket.key, key(i));
+      be.commit();
+      const size = be.size();
+      // The copy yields between batches: meanwhile the member keeps writing (and other work runs).
+      let ticks = 0;
+      let copying = true;
+      const writer = (async () => {
+        for (let round = 0; copying; round++) {
+          be.batchTx.put(Bucket.key, b(`new${round}`), b(`v${round}`));
+          be.batchTx.put(Bucket.key, key(0), b(`overwritten${round}`));
+          be.batchTx.delete(Bucket.key, key(5 * (round + 1)));
+          if (round % 3 === 0) be.commit();
+          ticks++;
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      })();
+      await be.defragOnline();
+      copying = false;
+      await writer;
+      be.commit();
+      assert.ok(ticks > 2, `writes went on during the copy (${ticks} rounds)`);
+      const after = be.readTx().range(Bucket.key);
+      const map = new Map(after.map(([k, val]) => [s(k), s(val)]));
+      for (let r = 0; r < ticks; r++) {
+        assert.equal(map.get(`new${r}`), `v${r}`, `write ${r} made during the defrag`);
+        assert.equal(map.has(s(key(5 * (r + 1)))), false, `delete ${r} made during the defrag`);
+      }
+      assert.equal(map.get(s(key(0))), `overwritten${ticks - 1}`);
+      assert.equal(map.get(s(key(5 * (ticks + 1)))), s(v), "untouched keys are kept");
+      assert.ok(be.size() < size / 2, `defrag shrank ${size} to ${be.size()}`);
+      const first = be.defragOnline();
+      await assert.rejects(be.defragOnline(), /a defragmentation is already running/);
+      assert.throws(() => be.defrag(), /a defragmentation is already running/);
+      await first;
+    } finally {
+      be.close();
+    }
+    const re = Backend.open(p);
+    assert.ok(re.readTx().get(Bucket.key, b("new0")) !== undefined, "the result is on disk");
+    re.close();
+  });
 });
