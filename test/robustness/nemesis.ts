@@ -9,6 +9,7 @@ import { pick, shuffle } from "../../src/sim/seeds.js";
 import { delay } from "../e2e/cluster.js";
 import type { Node, RobustCluster } from "./cluster.js";
 import type { Network } from "./proxy.js";
+import { call } from "./rpc.js";
 
 export const FAULT_KINDS = [
   /** kill -9 a random member, restart it after a few seconds. */
@@ -31,6 +32,8 @@ export const FAULT_KINDS = [
   "churn",
   /** kill -9 every member at once with the WAL failpoint dropping unsynced writes, then restart all. */
   "power-loss",
+  /** Defragment a member (the leader half the time) online, under traffic. */
+  "defrag",
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -176,6 +179,14 @@ export async function runFault(kind: FaultKind, o: NemesisOptions): Promise<Faul
         const added = await cluster.addMember();
         rec.detail += ` (${added.name})`;
         if (anomaly !== undefined) rec.error = anomaly;
+        break;
+      }
+      case "defrag": {
+        const n = rnd.intn(2) === 0 ? await leaderOrAny() : pick(rnd, live());
+        rec.detail = `defragment ${n.name} under traffic`;
+        o.log(`fault ${kind}: ${rec.detail}`);
+        rec.start = performance.now();
+        await call(n.rpc().maintenance.defragment, n.rpc().maintenance, {}, 60_000);
         break;
       }
       case "power-loss": {
