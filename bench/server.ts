@@ -36,7 +36,7 @@ const ETCD_BIN = arg("etcd", "/usr/bin/etcd");
 const LOAD_KEYS = Number(arg("load-keys", "100000"));
 /** kill -9 of the leader, repeated (the killed member restarts in between); the median is reported. */
 const FAILOVER_SAMPLES = Number(arg("failover-samples", "5"));
-/** `--only failover` skips the load cells. */
+/** `--only failover` skips the load cells; `--only defrag` loads LOAD_KEYS keys and defragments the leader. */
 const ONLY = arg("only", "");
 const KEY_SPACE = 10_000;
 const VALUE = new Uint8Array(256).fill(0x61);
@@ -418,6 +418,66 @@ async function failover(cluster: Cluster): Promise<{ ms: number; killed: string 
   return { ms: round(ms, 1), killed: leader.name };
 }
 
+/**
+ * Defragments the leader while 16 writers put to it: how long the defrag took, the longest put that
+ * overlapped it, the puts completed meanwhile, and whether the leader kept its leadership.
+ */
+async function defragUnderLoad(cluster: Cluster): Promise<DefragResult> {
+  const leader = await cluster.leader();
+  const before = await status(leader, 5000);
+  const chans = kvClients(leader, 4);
+  const m = new MaintenanceClient(`127.0.0.1:${leader.clientPort}`, grpc.credentials.createInsecure(), opts);
+  let writing = true;
+  const lat: { start: number; end: number }[] = [];
+  let errors = 0;
+  const writers = Array.from({ length: 16 }, async (_, w) => {
+    const c = chans[w % chans.length] as KVClient;
+    while (writing) {
+      const start = performance.now();
+      try {
+        await putOp(randomKey, 30_000)(c);
+        lat.push({ start, end: performance.now() });
+      } catch {
+        errors++;
+        await sleep(10);
+      }
+    }
+  });
+  await sleep(1000);
+  const t0 = performance.now();
+  await new Promise<void>((res, rej) =>
+    m.defragment({}, new grpc.Metadata(), { deadline: Date.now() + 300_000 }, (e) => (e ? rej(e) : res())),
+  );
+  const t1 = performance.now();
+  await sleep(500);
+  writing = false;
+  await Promise.all(writers);
+  m.close();
+  for (const c of chans) c.close();
+  const after = await status(leader, 5000);
+  const during = lat.filter((l) => l.end >= t0 && l.start <= t1);
+  return {
+    dbSizeBefore: Number(before.dbSize),
+    dbSizeAfter: Number(after.dbSize),
+    defragMs: round(t1 - t0, 1),
+    maxPutMs: round(Math.max(0, ...during.map((l) => l.end - l.start)), 1),
+    putsDuring: during.length,
+    errors,
+    leaderKept: after.leader === before.leader && after.raftTerm === before.raftTerm,
+  };
+}
+
+interface DefragResult {
+  dbSizeBefore: number;
+  dbSizeAfter: number;
+  defragMs: number;
+  /** The longest put that overlapped the defrag. */
+  maxPutMs: number;
+  putsDuring: number;
+  errors: number;
+  leaderKept: boolean;
+}
+
 // ---------------------------------------------------------------- run
 
 interface ClusterResult {
@@ -428,6 +488,7 @@ interface ClusterResult {
   /** Median of failoverSamplesMs. */
   failoverMs?: number;
   failoverSamplesMs?: number[];
+  defrag?: DefragResult;
   error?: string;
 }
 
@@ -483,7 +544,16 @@ async function benchCluster(cluster: Cluster): Promise<ClusterResult> {
   try {
     process.stderr.write(`[${cluster.label}] starting 3 members...\n`);
     await cluster.start();
-    if (ONLY !== "failover") await loadCells(cluster, res);
+    if (ONLY !== "failover" && ONLY !== "defrag") await loadCells(cluster, res);
+    if (ONLY === "defrag") {
+      const load = await loadKeys(cluster, LOAD_KEYS);
+      process.stderr.write(`[${cluster.label}] loaded ${LOAD_KEYS} keys in ${load.seconds} s\n`);
+    }
+    if (ONLY === "" || ONLY === "defrag") {
+      res.defrag = await defragUnderLoad(cluster);
+      process.stderr.write(`[${cluster.label}] defrag under load: ${JSON.stringify(res.defrag)}\n`);
+      if (ONLY === "defrag") return res;
+    }
     const samples: number[] = [];
     for (let i = 0; i < FAILOVER_SAMPLES; i++) {
       const fo = await failover(cluster);
@@ -532,6 +602,14 @@ function table(ours: ClusterResult, etcd: ClusterResult): string {
     etcd.failoverMs,
     false,
   ]);
+  rows.push([
+    `defrag of the leader under 16 writers, ms`,
+    ours.defrag?.defragMs,
+    etcd.defrag?.defragMs,
+    false,
+  ]);
+  rows.push([`longest put during that defrag, ms`, ours.defrag?.maxPutMs, etcd.defrag?.maxPutMs, false]);
+  rows.push([`puts completed during that defrag`, ours.defrag?.putsDuring, etcd.defrag?.putsDuring, true]);
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "n/a" : String(round(x, 3)));
   const lines = ["| metric | etcd-ts | etcd 3.4 | ratio (ours/etcd) |", "|---|---:|---:|---:|"];
   for (const [name, a, b] of rows) {
@@ -562,7 +640,8 @@ async function main() {
   };
   const outDir = join(ROOT, "bench", "results");
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `server-${started.toISOString().slice(0, 10)}.json`);
+  // A partial run (--only failover|defrag) is filed under its own name, next to the full run's.
+  const file = join(outDir, `${ONLY === "" ? "server" : ONLY}-${started.toISOString().slice(0, 10)}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
   console.log();
