@@ -13,7 +13,7 @@
 // consistent index) lands in one LMDB transaction, so a restart neither loses nor re-applies it.
 
 import { existsSync, renameSync, rmSync, statSync } from "node:fs";
-import type { RootDatabase } from "lmdb";
+import type { RootDatabase, Transaction } from "lmdb";
 import { update as crc32cUpdate } from "../pkg/crc32c.js";
 import { type BatchTx, type BucketState, BufferedBatchTx, type ReadTx } from "./batch_tx.js";
 import { ALL_BUCKETS, type BucketName, lockFilePath, openEnv, syncEnv } from "./buckets.js";
@@ -70,6 +70,8 @@ export class Backend {
   private closed = false;
   /** While an online defrag copies the file: every write committed since its copy began, in order. */
   private defragLog: { bucket: BucketName; key: Buffer; value: Buffer | null }[] | undefined;
+  /** Ends the read transaction of an online defrag's copy (set while it copies). */
+  private endDefragRead: (() => void) | undefined;
   /** Snapshots and read views still holding a read transaction. */
   private readonly snapshots = new Set<{ close(): void }>();
 
@@ -275,7 +277,17 @@ export class Backend {
     rmSync(tmp, { force: true });
     rmSync(lockFilePath(tmp), { force: true });
     const dst = openEnv(tmp, { mapSize: this.opts.mapSize });
-    const txn = this.root.useReadTransaction();
+    let txn: Transaction | undefined = this.root.useReadTransaction();
+    let cursor: Iterator<{ key: Buffer; value: Buffer }> | undefined;
+    // The cursor is released before its transaction (as for snapshots).
+    const endRead = () => {
+      cursor?.return?.();
+      cursor = undefined;
+      const t = txn;
+      txn = undefined;
+      t?.done();
+    };
+    this.endDefragRead = endRead;
     this.defragLog = [];
     let swapped = false;
     let dstOpen = true;
@@ -283,7 +295,8 @@ export class Backend {
       try {
         for (const b of this.bucketList) {
           const target = dst.dbs.get(b.name)!;
-          const it = b.db.getRange({ transaction: txn })[Symbol.iterator]();
+          const it = b.db.getRange({ transaction: txn! })[Symbol.iterator]();
+          cursor = it;
           for (let done = false; !done; ) {
             const batch: { key: Buffer; value: Buffer }[] = [];
             while (batch.length < DEFRAG_BATCH) {
@@ -299,10 +312,12 @@ export class Backend {
             });
             await new Promise<void>((resolve) => setImmediate(resolve));
             this.checkOpen();
+            if (txn === undefined) throw new Error("backend: closed during defragmentation");
           }
         }
       } finally {
-        txn.done();
+        endRead();
+        this.endDefragRead = undefined;
       }
       const deadline = performance.now() + waitMs;
       while (this.snapshots.size > 0) {
@@ -379,6 +394,8 @@ export class Backend {
   close(): void {
     if (this.closed) return;
     for (const s of [...this.snapshots]) s.close();
+    // An online defrag's read transaction must end before the environment closes (LMDB's rule).
+    this.endDefragRead?.();
     this.forceCommit();
     this.closed = true;
     void this.root.close();

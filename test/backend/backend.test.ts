@@ -454,4 +454,20 @@ describe("backend size and defrag", () => {
     assert.ok(re.readTx().get(Bucket.key, b("new0")) !== undefined, "the result is on disk");
     re.close();
   });
+
+  test("online defrag of a backend closed meanwhile fails cleanly and leaves no temporary file", async () => {
+    const p = dbPath();
+    const be = Backend.open(p, { batchLimit: 1000 });
+    const v = Buffer.alloc(500, 1);
+    for (let i = 0; i < 40_000; i++) be.batchTx.put(Bucket.key, b(`k${i}`), v);
+    be.commit();
+    const d = be.defragOnline();
+    await new Promise<void>((r) => setImmediate(r));
+    be.close();
+    await assert.rejects(d, /closed/);
+    assert.equal(existsSync(`${p}.defrag`), false);
+    const re = Backend.open(p);
+    assert.equal(re.readTx().range(Bucket.key).length, 40_000, "the original file is intact");
+    re.close();
+  });
 });
