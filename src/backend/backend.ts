@@ -16,7 +16,7 @@ import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import type { RootDatabase, Transaction } from "lmdb";
 import { update as crc32cUpdate } from "../pkg/crc32c.js";
 import { type BatchTx, type BucketState, BufferedBatchTx, type ReadTx } from "./batch_tx.js";
-import { ALL_BUCKETS, type BucketName, lockFilePath, openEnv, syncEnv } from "./buckets.js";
+import { ALL_BUCKETS, type BucketName, lockFilePath, type OpenEnv, openEnv, syncEnv } from "./buckets.js";
 import { ReadView } from "./read_view.js";
 import { BackendSnapshot, restoreSnapshotFile } from "./snapshot.js";
 
@@ -219,15 +219,7 @@ export class Backend {
    * new file, then swaps it in. Blocks while it runs; refuses while a snapshot is being read.
    */
   defrag(): void {
-    this.checkOpen();
-    if (this.defragLog !== undefined) throw new Error("backend: a defragmentation is already running");
-    if (this.snapshots.size > 0) throw new Error("backend: cannot defragment while a snapshot is open");
-    this.commit();
-    const before = this.size();
-    const tmp = `${this.path}.defrag`;
-    rmSync(tmp, { force: true });
-    rmSync(lockFilePath(tmp), { force: true });
-    const dst = openEnv(tmp, { mapSize: this.opts.mapSize });
+    const { tmp, dst, before } = this.beginDefrag();
     try {
       for (const b of this.bucketList) {
         const target = dst.dbs.get(b.name)!;
@@ -245,19 +237,13 @@ export class Backend {
         }
         if (batch.length > 0) flush();
       }
-      syncEnv(dst.root);
-    } finally {
+    } catch (e) {
       void dst.root.close();
+      rmSync(tmp, { force: true });
       rmSync(lockFilePath(tmp), { force: true });
+      throw e;
     }
-    syncEnv(this.root);
-    void this.root.close();
-    renameSync(tmp, this.path);
-    const env = openEnv(this.path, { mapSize: this.opts.mapSize });
-    this.root = env.root;
-    this.cachedSize = undefined;
-    for (const b of this.bucketList) b.db = env.dbs.get(b.name)!;
-    this.logger.info("backend defragmented", { path: this.path, before, after: this.size() });
+    this.swapIn(tmp, dst, before, {});
   }
 
   /**
@@ -268,15 +254,7 @@ export class Backend {
    * copy are waited for (up to `waitMs`) before the swap; if they stay open the defrag is abandoned.
    */
   async defragOnline(waitMs = 30_000): Promise<void> {
-    this.checkOpen();
-    if (this.defragLog !== undefined) throw new Error("backend: a defragmentation is already running");
-    if (this.snapshots.size > 0) throw new Error("backend: cannot defragment while a snapshot is open");
-    this.commit();
-    const before = this.size();
-    const tmp = `${this.path}.defrag`;
-    rmSync(tmp, { force: true });
-    rmSync(lockFilePath(tmp), { force: true });
-    const dst = openEnv(tmp, { mapSize: this.opts.mapSize });
+    const { tmp, dst, before } = this.beginDefrag();
     let txn: Transaction | undefined = this.root.useReadTransaction();
     let cursor: Iterator<{ key: Buffer; value: Buffer }> | undefined;
     // The cursor is released before its transaction (as for snapshots).
@@ -289,8 +267,8 @@ export class Backend {
     };
     this.endDefragRead = endRead;
     this.defragLog = [];
+    // swapped: the copy took the file's place (from then on a failure is not undone here).
     let swapped = false;
-    let dstOpen = true;
     try {
       try {
         for (const b of this.bucketList) {
@@ -337,32 +315,44 @@ export class Backend {
         }
       });
       this.defragLog = undefined;
-      syncEnv(dst.root);
-      dstOpen = false;
-      void dst.root.close();
-      rmSync(lockFilePath(tmp), { force: true });
-      syncEnv(this.root);
-      void this.root.close();
-      renameSync(tmp, this.path);
       swapped = true;
-      const env = openEnv(this.path, { mapSize: this.opts.mapSize });
-      this.root = env.root;
-      this.cachedSize = undefined;
-      for (const b of this.bucketList) b.db = env.dbs.get(b.name)!;
-      this.logger.info("backend defragmented", {
-        path: this.path,
-        before,
-        after: this.size(),
-        replayed: log.length,
-      });
+      this.swapIn(tmp, dst, before, { replayed: log.length });
     } finally {
       this.defragLog = undefined;
       if (!swapped) {
-        if (dstOpen) void dst.root.close();
+        void dst.root.close();
         rmSync(tmp, { force: true });
         rmSync(lockFilePath(tmp), { force: true });
       }
     }
+  }
+
+  /** Checks a defrag may start, commits, and opens the copy's environment next to the file. */
+  private beginDefrag() {
+    this.checkOpen();
+    if (this.defragLog !== undefined) throw new Error("backend: a defragmentation is already running");
+    if (this.snapshots.size > 0) throw new Error("backend: cannot defragment while a snapshot is open");
+    this.commit();
+    const before = this.size();
+    const tmp = `${this.path}.defrag`;
+    rmSync(tmp, { force: true });
+    rmSync(lockFilePath(tmp), { force: true });
+    return { tmp, dst: openEnv(tmp, { mapSize: this.opts.mapSize }), before };
+  }
+
+  /** Makes the completed copy durable and swaps it in for the file (nothing may yield meanwhile). */
+  private swapIn(tmp: string, dst: OpenEnv, before: number, fields: object): void {
+    syncEnv(dst.root);
+    void dst.root.close();
+    rmSync(lockFilePath(tmp), { force: true });
+    syncEnv(this.root);
+    void this.root.close();
+    renameSync(tmp, this.path);
+    const env = openEnv(this.path, { mapSize: this.opts.mapSize });
+    this.root = env.root;
+    this.cachedSize = undefined;
+    for (const b of this.bucketList) b.db = env.dbs.get(b.name)!;
+    this.logger.info("backend defragmented", { path: this.path, before, after: this.size(), ...fields });
   }
 
   /**

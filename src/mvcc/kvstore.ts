@@ -336,14 +336,8 @@ export class KVStore implements ReadView {
 
   /** HashKV at `rev` (0: current), comparable between members (see hash.ts). */
   hashKV(rev = 0): HashKVResponse {
-    const compactRev = this.compactMainRev;
-    const currentRev = this.currentRev;
-    if (rev > 0 && rev < compactRev) throw new CompactedError();
-    if (rev > currentRev) throw new FutureRevError();
-    if (rev <= 0) rev = currentRev;
-    const keep = this.index.keep(rev);
-    const hash = hashKV(this.backend.readTx(), compactRev, rev, keep);
-    return { header: { revision: currentRev }, hash, compactRevision: compactRev, hashRevision: rev };
+    const at = this.hashPoint(rev);
+    return this.hashResponse(at, hashKV(this.backend.readTx(), at.compactRev, at.rev, at.keep));
   }
 
   /**
@@ -351,19 +345,35 @@ export class KVStore implements ReadView {
    * for long; writes and compactions after the call do not change the result.
    */
   async hashKVAsync(rev = 0): Promise<HashKVResponse> {
+    const at = this.hashPoint(rev);
+    const view = this.backend.readView();
+    try {
+      return this.hashResponse(at, await hashKVAsync(view, at.compactRev, at.rev, at.keep));
+    } finally {
+      view.close();
+    }
+  }
+
+  /** What a hash at `rev` covers, fixed now: the revision, the compaction point, the kept revisions. */
+  private hashPoint(rev: number) {
     const compactRev = this.compactMainRev;
     const currentRev = this.currentRev;
     if (rev > 0 && rev < compactRev) throw new CompactedError();
     if (rev > currentRev) throw new FutureRevError();
-    if (rev <= 0) rev = currentRev;
-    const keep = this.index.keep(rev);
-    const view = this.backend.readView();
-    try {
-      const hash = await hashKVAsync(view, compactRev, rev, keep);
-      return { header: { revision: currentRev }, hash, compactRevision: compactRev, hashRevision: rev };
-    } finally {
-      view.close();
-    }
+    const at = rev <= 0 ? currentRev : rev;
+    return { rev: at, compactRev, currentRev, keep: this.index.keep(at) };
+  }
+
+  private hashResponse(
+    at: { rev: number; compactRev: number; currentRev: number },
+    hash: number,
+  ): HashKVResponse {
+    return {
+      header: { revision: at.currentRev },
+      hash,
+      compactRevision: at.compactRev,
+      hashRevision: at.rev,
+    };
   }
 
   /** Stops background compaction (it resumes on the next open). Does not close the backend. */

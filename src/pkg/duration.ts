@@ -1,6 +1,7 @@
 // Go duration strings ("300ms", "5m", "1h30m"), as etcd's flags and options write them.
 
-const UNIT_NS: Record<string, number> = {
+/** Go's duration units in nanoseconds. */
+export const UNIT_NS: Record<string, number> = {
   ns: 1,
   us: 1e3,
   µs: 1e3,

@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseBackupFileName } from "../../src/server/backup/index.js";
-import { etcdutlOk, membersOf } from "../cli/etcdutl/helpers.js";
+import { etcdutlOk, membersOf, restoreMember } from "../cli/etcdutl/helpers.js";
 import {
   Cluster,
   ctlOk,
@@ -76,24 +76,7 @@ describe("scheduled backups", { skip: skipWithoutEtcdctl }, () => {
     const layout = await Cluster.makeLayout({ size: 1, names: ["restored0"] });
     const dir = makeTempDir("etcd-backup-restore-");
     const m = layout.members[0]!;
-    await etcdutlOk(
-      [
-        "snapshot",
-        "restore",
-        newest,
-        "--name",
-        m.name,
-        "--initial-cluster",
-        `${m.name}=${m.peerUrl}`,
-        "--initial-cluster-token",
-        layout.token,
-        "--initial-advertise-peer-urls",
-        m.peerUrl,
-        "--data-dir",
-        join(dir, `${m.name}.etcd`),
-      ],
-      dir,
-    );
+    await restoreMember(newest, layout, m, dir);
     const members = membersOf(layout, dir);
     restored = { members, dir };
     members[0]!.start();

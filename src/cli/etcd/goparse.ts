@@ -3,6 +3,7 @@
 // net/url.Parse as etcd's types.NewURLs uses it, and net.SplitHostPort.
 
 import { isIP } from "node:net";
+import { UNIT_NS } from "../../pkg/duration.js";
 import { EtcdURL } from "../../server/config.js";
 
 /** Go's strconv errors as the flag package reports them. */
@@ -100,17 +101,6 @@ export function parseGoBool(s: string): boolean | "parse error" {
   return "parse error";
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
 /** time.ParseDuration: nanoseconds, or an error text as Go's (`time: invalid duration "x"`). */
 export function parseGoDuration(orig: string): { ns: number } | { error: string } {
   let s = orig;
@@ -133,7 +123,7 @@ export function parseGoDuration(orig: string): { ns: number } | { error: string 
     s = s.slice(m[0].length);
     const u = /^[^\d.]*/.exec(s)![0];
     if (u === "") return { error: `time: missing unit in duration ${quoted}` };
-    const unit = DURATION_UNITS[u];
+    const unit = UNIT_NS[u];
     if (unit === undefined) return { error: `time: unknown unit ${JSON.stringify(u)} in duration ${quoted}` };
     s = s.slice(u.length);
     total += Number(`${intPart || "0"}.${fracPart || "0"}`) * unit;

@@ -61,6 +61,35 @@ export async function etcdutlOk(args: string[], cwd: string): Promise<string> {
   return r.stdout;
 }
 
+/** `etcdutl snapshot restore <file>` for member `m` of `layout` into `<dir>/<m.name>.etcd`. */
+export async function restoreMember(
+  file: string,
+  layout: ClusterLayout,
+  m: ClusterLayout["members"][number],
+  dir: string,
+  extra: string[] = [],
+): Promise<string> {
+  return etcdutlOk(
+    [
+      "snapshot",
+      "restore",
+      file,
+      "--name",
+      m.name,
+      "--initial-cluster",
+      layout.members.map((x) => `${x.name}=${x.peerUrl}`).join(","),
+      "--initial-cluster-token",
+      layout.token,
+      "--initial-advertise-peer-urls",
+      m.peerUrl,
+      "--data-dir",
+      join(dir, `${m.name}.etcd`),
+      ...extra,
+    ],
+    dir,
+  );
+}
+
 /**
  * bin/etcd members of `layout` with the guide's flags, working in `dir` (so member `n`'s data dir is
  * `<dir>/<n>.etcd`, where the test put it), plus `extraArgs`. Not started.

@@ -21,7 +21,15 @@ import {
   skipWithoutEtcdctl,
   startRealEtcd,
 } from "../../e2e/cluster.js";
-import { BIN_ETCDCTL, etcdutl, etcdutlOk, memberList, membersOf, readPrefix } from "./helpers.js";
+import {
+  BIN_ETCDCTL,
+  etcdutl,
+  etcdutlOk,
+  memberList,
+  membersOf,
+  readPrefix,
+  restoreMember,
+} from "./helpers.js";
 
 const KEYS = 40;
 
@@ -64,28 +72,7 @@ describe("etcdutl snapshot status and restore", { skip: skipWithoutEtcdctl }, ()
     memberArgs: (dir: string) => string[] = () => [],
   ): Promise<Member[]> {
     const dir = makeTempDir("etcdutl-restored-");
-    const initialCluster = layout.members.map((m) => `${m.name}=${m.peerUrl}`).join(",");
-    for (const m of layout.members) {
-      await etcdutlOk(
-        [
-          "snapshot",
-          "restore",
-          snap,
-          "--name",
-          m.name,
-          "--initial-cluster",
-          initialCluster,
-          "--initial-cluster-token",
-          layout.token,
-          "--initial-advertise-peer-urls",
-          m.peerUrl,
-          "--data-dir",
-          join(dir, `${m.name}.etcd`),
-          ...extra,
-        ],
-        dir,
-      );
-    }
+    for (const m of layout.members) await restoreMember(snap, layout, m, dir, extra);
     const members = membersOf(layout, dir, memberArgs(dir));
     started.push({ members, dir });
     for (const m of members) m.start();
@@ -240,24 +227,7 @@ describe("etcdutl snapshot status and restore", { skip: skipWithoutEtcdctl }, ()
 
       const layout = await Cluster.makeLayout({ size: 1, names: ["migrated"] });
       const m = layout.members[0]!;
-      await etcdutlOk(
-        [
-          "snapshot",
-          "restore",
-          file,
-          "--name",
-          m.name,
-          "--initial-cluster",
-          `${m.name}=${m.peerUrl}`,
-          "--initial-cluster-token",
-          layout.token,
-          "--initial-advertise-peer-urls",
-          m.peerUrl,
-          "--data-dir",
-          join(dir, `${m.name}.etcd`),
-        ],
-        dir,
-      );
+      await restoreMember(file, layout, m, dir);
       [member] = membersOf(layout, dir);
       member!.start();
       await member!.waitHealthy();
