@@ -5,6 +5,7 @@
 // Errors: methods throw EtcdErrors of src/server/errors.ts (or mvcc/lease errors, mapped the same way);
 // the API layer answers with their gRPC code and exact message.
 
+import type { Registry } from "prom-client";
 import type { MemberAuth } from "../auth/member.js";
 import type { AuthInfo } from "../auth/types.js";
 import type { WatchableStore } from "../mvcc/watch/index.js";
@@ -15,6 +16,8 @@ import type * as pb from "./gen/etcdserverpb/rpc.js";
 export interface MetricsRegistry {
   metrics(): Promise<string> | string;
   readonly contentType: string;
+  /** The member's prom-client registry: the API layer adds its gRPC metrics to it. */
+  readonly registry?: Registry;
 }
 
 export interface ApiServer {
@@ -92,6 +95,8 @@ export interface ApiLimits {
   grpcKeepaliveIntervalMs?: number;
   /** --grpc-keepalive-timeout: and closes it if the ping is not answered in time. Default 20 s (etcd's). */
   grpcKeepaliveTimeoutMs?: number;
+  /** --metrics=extensive: also the gRPC handling-time histogram. */
+  extensiveMetrics?: boolean;
 }
 
 /** The logger the API layer writes to (pino-style: fields first). */

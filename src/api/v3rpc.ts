@@ -41,6 +41,7 @@ export class V3Rpc {
   readonly maxRequestBytes: number;
   readonly grpcKeepaliveIntervalMs: number;
   readonly grpcKeepaliveTimeoutMs: number;
+  readonly extensiveMetrics: boolean;
 
   constructor(
     readonly server: ApiServer,
@@ -50,6 +51,7 @@ export class V3Rpc {
     this.maxRequestBytes = limits.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.grpcKeepaliveIntervalMs = limits.grpcKeepaliveIntervalMs ?? 2 * 60 * 60 * 1000;
     this.grpcKeepaliveTimeoutMs = limits.grpcKeepaliveTimeoutMs ?? 20 * 1000;
+    this.extensiveMetrics = limits.extensiveMetrics ?? false;
   }
 
   /**

@@ -13,6 +13,7 @@ export function clientApiListeners(logger: ServerLogger): ClientListenerFactory 
       maxTxnOps: server.cfg.maxTxnOps,
       maxRequestBytes: server.cfg.maxRequestBytes,
       metricsUrls: server.cfg.listenMetricsUrls,
+      extensiveMetrics: server.cfg.metrics === "extensive",
     });
     if (api.metricsAddresses.length > 0) {
       logger.info({ address: api.metricsAddresses.map((a) => a.boundUrl) }, "serving metrics");

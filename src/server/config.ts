@@ -138,6 +138,8 @@ export interface ServerConfig {
   listenPeerUrls: URL[];
   /** --listen-client-urls (default http://localhost:2379); sorted, without duplicates. */
   listenClientUrls: URL[];
+  /** --metrics: "basic" (default) or "extensive" (adds the gRPC handling-time histogram). */
+  metrics: "basic" | "extensive";
   /** --listen-metrics-urls: extra ports serving /metrics and the health checks only (default none). */
   listenMetricsUrls: URL[];
   /** --advertise-client-urls (default http://localhost:2379); sorted, without duplicates. */
@@ -246,6 +248,7 @@ export function defaultServerConfig(): ServerConfig {
     walDir: "",
     listenPeerUrls: [new EtcdURL(DEFAULT_LISTEN_PEER_URL)],
     listenClientUrls: [new EtcdURL(DEFAULT_LISTEN_CLIENT_URL)],
+    metrics: "basic",
     listenMetricsUrls: [],
     advertiseClientUrls: [new EtcdURL(DEFAULT_ADVERTISE_CLIENT_URL)],
     initialAdvertisePeerUrls: [new EtcdURL(DEFAULT_INITIAL_ADVERTISE_PEER_URL)],

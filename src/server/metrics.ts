@@ -1,7 +1,7 @@
 // Prometheus metrics with etcd's names, so dashboards and alerts written for etcd work unchanged.
 // Each member has its own registry (several members can live in one process in tests).
 
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -90,8 +90,43 @@ export class ServerMetrics {
     registers: [this.registry],
   });
 
-  /** `dbSize` is read when metrics are scraped, never on the apply path (it stats the file). */
-  constructor(dbSize: () => number) {
+  readonly dbTotalSizeInUse: Gauge;
+  readonly serverVersion = new Gauge({
+    name: "etcd_server_version",
+    help: "Which version is running. 1 for 'server_version' label with current version.",
+    labelNames: ["server_version"],
+    registers: [this.registry],
+  });
+  readonly serverId = new Gauge({
+    name: "etcd_server_id",
+    help: "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.",
+    labelNames: ["server_id"],
+    registers: [this.registry],
+  });
+  // Requests by kind, as etcd's mvcc counts them.
+  readonly mvccPut = new Counter({
+    name: "etcd_mvcc_put_total",
+    help: "Total number of puts seen by this member.",
+    registers: [this.registry],
+  });
+  readonly mvccDelete = new Counter({
+    name: "etcd_mvcc_delete_total",
+    help: "Total number of deletes seen by this member.",
+    registers: [this.registry],
+  });
+  readonly mvccRange = new Counter({
+    name: "etcd_mvcc_range_total",
+    help: "Total number of ranges seen by this member.",
+    registers: [this.registry],
+  });
+  readonly mvccTxn = new Counter({
+    name: "etcd_mvcc_txn_total",
+    help: "Total number of txns seen by this member.",
+    registers: [this.registry],
+  });
+
+  /** The sizes are read when metrics are scraped, never on the apply path (they stat the file). */
+  constructor(dbSize: () => number, dbSizeInUse: () => number) {
     this.dbTotalSize = new Gauge({
       name: "etcd_mvcc_db_total_size_in_bytes",
       help: "Total size of the underlying database physically allocated in bytes.",
@@ -100,6 +135,16 @@ export class ServerMetrics {
         this.set(dbSize());
       },
     });
+    this.dbTotalSizeInUse = new Gauge({
+      name: "etcd_mvcc_db_total_size_in_use_in_bytes",
+      help: "Total size of the underlying database logically in use in bytes.",
+      registers: [this.registry],
+      collect() {
+        this.set(dbSizeInUse());
+      },
+    });
+    // The process' own (resident memory, CPU, open files, start time), as etcd's Go collectors give.
+    collectDefaultMetrics({ register: this.registry });
   }
 
   get contentType(): string {

@@ -153,7 +153,10 @@ export class EtcdServer {
   readonly done: Promise<{ code: number; reason: string }>;
   private finish: (r: { code: number; reason: string }) => void = () => {};
   readonly reqTimeoutMs: number;
-  readonly metrics = new ServerMetrics(() => (this.backend.isClosed ? 0 : this.backend.size()));
+  readonly metrics = new ServerMetrics(
+    () => (this.backend.isClosed ? 0 : this.backend.size()),
+    () => (this.backend.isClosed ? 0 : this.backend.sizeInUse()),
+  );
   /** Active alarms (replicated state, kept in the backend's alarm bucket). */
   alarms: AlarmStore;
   readonly quota: BackendQuota;
@@ -398,6 +401,8 @@ export class EtcdServer {
       if (m.id !== s.id && !s.cluster.members.has(m.id)) s.transport.addPeer(m.id, m.peerUrls);
     }
     s.lessor.start();
+    s.metrics.serverId.set({ server_id: hexId(s.id) }, 1);
+    s.metrics.serverVersion.set({ server_version: ETCD_SERVER_VERSION }, 1);
     s.compactor = newCompactor(compaction, s.compactorHost());
     s.compactor?.run();
     if (s.isLeader()) s.compactor?.resume(); // leadership may have come while the transport started
@@ -919,6 +924,7 @@ export class EtcdServer {
       return;
     }
     const id = req.header?.ID ?? req.ID;
+    this.countApplied(req);
     let result: ApplyResult;
     try {
       result = { ok: true, resp: this.applier(req, e.index) };
@@ -932,6 +938,14 @@ export class EtcdServer {
       return;
     }
     this.wait.trigger(id, result);
+  }
+
+  /** etcd_mvcc_{put,delete,txn}_total count the requests every member applies. */
+  private countApplied(req: InternalRaftRequest): void {
+    const m = this.metrics;
+    if (req.put) m.mvccPut.inc();
+    else if (req.deleteRange) m.mvccDelete.inc();
+    else if (req.txn) m.mvccTxn.inc();
   }
 
   private applier(req: InternalRaftRequest, index: number): unknown {
@@ -1002,6 +1016,7 @@ export class EtcdServer {
   /** `chk` (auth) runs after the linearizable wait, on the state the range then reads. */
   async range(r: pb.RangeRequest, chk?: () => void): Promise<pb.RangeResponse> {
     checkRangeRequest(r);
+    this.metrics.mvccRange.inc();
     if (!r.serializable) await this.linearizableReadNotify();
     chk?.();
     try {

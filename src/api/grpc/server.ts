@@ -22,6 +22,7 @@ import { kvService } from "./kv.js";
 import { leaseService } from "./lease.js";
 import { lockService } from "./lock.js";
 import { maintenanceService } from "./maintenance.js";
+import { GrpcMetrics, instrumented } from "./metrics.js";
 import { watchService } from "./watch.js";
 
 export interface EtcdGrpcServer {
@@ -40,16 +41,22 @@ export function createGrpcServer(rpc: V3Rpc, logger: ApiLogger = noopLogger): Et
     "grpc.keepalive_timeout_ms": rpc.grpcKeepaliveTimeoutMs,
   });
   const sessions = new Set<{ close(): void }>();
-  // Every handler runs with its call's credentials (token, client certificate) at hand for auth.
-  const c = withCallCredentials;
-  server.addService(KVService, c(kvService(rpc, logger)));
-  server.addService(WatchService, c(watchService(rpc, logger, sessions)));
-  server.addService(LeaseService, c(leaseService(rpc, logger)));
-  server.addService(ClusterService, c(clusterService(rpc, logger)));
-  server.addService(MaintenanceService, c(maintenanceService(rpc, logger)));
-  server.addService(AuthService, c(authService(rpc, logger)));
-  server.addService(LockService, c(lockService(rpc, logger)));
-  server.addService(ElectionService, c(electionService(rpc, logger)));
+  const metrics = new GrpcMetrics(rpc.server.metrics.registry, rpc.extensiveMetrics);
+  // Every handler runs with its call's credentials (token, client certificate) at hand for auth, and is
+  // counted in the gRPC metrics.
+  const add = <T extends object>(def: grpc.ServiceDefinition, impl: T) =>
+    server.addService(
+      def,
+      instrumented(def, withCallCredentials(impl), metrics) as grpc.UntypedServiceImplementation,
+    );
+  add(KVService, kvService(rpc, logger));
+  add(WatchService, watchService(rpc, logger, sessions));
+  add(LeaseService, leaseService(rpc, logger));
+  add(ClusterService, clusterService(rpc, logger));
+  add(MaintenanceService, maintenanceService(rpc, logger));
+  add(AuthService, authService(rpc, logger));
+  add(LockService, lockService(rpc, logger));
+  add(ElectionService, electionService(rpc, logger));
   return {
     server,
     closeWatches: () => {

@@ -599,7 +599,7 @@ export const FLAGS: FlagSpec[] = [
   f(PROFILING, "enable-pprof", "bool", "false", F, [
     'Enable runtime profiling data via HTTP server. Address is at client URL + "/debug/pprof/"',
   ]),
-  f(PROFILING, "metrics", "string", "basic", F, [
+  f(PROFILING, "metrics", "string", "basic", T, [
     "Set level of detail for exported metrics, specify 'extensive' to include server side grpc histogram metrics.",
   ]),
   f(PROFILING, "listen-metrics-urls", "urls", "", T, [

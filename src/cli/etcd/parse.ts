@@ -787,6 +787,7 @@ function buildConfig(
     walDir: str(v, "wal-dir"),
     listenPeerUrls: urls(v, "listen-peer-urls"),
     listenClientUrls: urls(v, "listen-client-urls"),
+    metrics: str(v, "metrics") === "extensive" ? "extensive" : "basic",
     listenMetricsUrls: urls(v, "listen-metrics-urls"),
     advertiseClientUrls: urls(v, "advertise-client-urls"),
     initialAdvertisePeerUrls: urls(v, "initial-advertise-peer-urls"),
