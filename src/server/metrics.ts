@@ -3,6 +3,14 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
+/** What the peer metrics read from the transport. */
+export interface PeerTraffic {
+  id: bigint;
+  sentBytes: number;
+  receivedBytes: number;
+  droppedMessages: number;
+}
+
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly hasLeader = new Gauge({
@@ -145,6 +153,43 @@ export class ServerMetrics {
     });
     // The process' own (resident memory, CPU, open files, start time), as etcd's Go collectors give.
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * etcd_network_peer_{sent,received}_bytes_total and _sent_failures_total from the transport's own
+   * counters, read at scrape time (a peer whose counters restarted, removed and added again, starts over).
+   */
+  watchPeers(traffic: () => PeerTraffic[]): void {
+    const counter = (name: string, help: string, label: "To" | "From", pick: (p: PeerTraffic) => number) => {
+      const last = new Map<bigint, number>();
+      return new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers: [this.registry],
+        collect() {
+          for (const p of traffic()) {
+            const now = pick(p);
+            const delta = now - (last.get(p.id) ?? 0);
+            last.set(p.id, now);
+            if (delta > 0) this.inc({ [label]: p.id.toString(16) }, delta);
+          }
+        },
+      });
+    };
+    counter("etcd_network_peer_sent_bytes_total", "The total number of bytes sent to peers.", "To", (p) => p.sentBytes);
+    counter(
+      "etcd_network_peer_received_bytes_total",
+      "The total number of bytes received from peers.",
+      "From",
+      (p) => p.receivedBytes,
+    );
+    counter(
+      "etcd_network_peer_sent_failures_total",
+      "The total number of send failures from peers.",
+      "To",
+      (p) => p.droppedMessages,
+    );
   }
 
   get contentType(): string {

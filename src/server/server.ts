@@ -66,7 +66,7 @@ import {
 import { computeClusterId, computeMemberId, hexId, RequestIdGenerator, urlString } from "./ids.js";
 import { fetchRemoteCluster, findSelf, type RemoteCluster, remotePeerUrls } from "./join.js";
 import { decodeChangeContext, type Member, RaftCluster } from "./membership.js";
-import { ServerMetrics } from "./metrics.js";
+import { type PeerTraffic, ServerMetrics } from "./metrics.js";
 import { BackendQuota } from "./quota.js";
 import { RaftLoop } from "./raft_loop.js";
 import {
@@ -103,6 +103,8 @@ export interface Transport {
   removePeer(id: bigint): void;
   /** When the stream to `id` came up (ms since the epoch); undefined while it is down. */
   activeSince(id: bigint): number | undefined;
+  /** Per-peer traffic counters (for the etcd_network_peer_* metrics). */
+  stats?(): PeerTraffic[];
   close(): Promise<void>;
 }
 
@@ -402,6 +404,7 @@ export class EtcdServer {
     }
     s.lessor.start();
     s.metrics.serverId.set({ server_id: hexId(s.id) }, 1);
+    s.metrics.watchPeers(() => s.transport?.stats?.() ?? []);
     s.metrics.serverVersion.set({ server_version: ETCD_SERVER_VERSION }, 1);
     s.compactor = newCompactor(compaction, s.compactorHost());
     s.compactor?.run();

@@ -10,6 +10,7 @@ import {
   etcdctl,
   haveRealEtcd,
   httpGet,
+  parseJsonBig,
   skipWithoutEtcdctl,
   startRealEtcd,
 } from "./cluster.js";
@@ -123,6 +124,37 @@ describe("/metrics compared with etcd 3.4", { skip: skipWithoutEtcdctl }, () => 
           `${name} ${method} ${code}`,
         );
       }
+    }
+  });
+});
+
+describe("peer traffic metrics", () => {
+  let c: Cluster;
+  before(async () => {
+    c = await Cluster.start({ size: 3 });
+  });
+  after(async () => {
+    await c?.destroy();
+  });
+
+  test("the leader's etcd_network_peer_{sent,received}_bytes_total count each follower's traffic, by its ID", async () => {
+    await ctlOk(["put", "k", "v"], { endpoints: c.endpoints() });
+    const ids = parseJsonBig(
+      await ctlOk(["member", "list", "-w", "json"], { endpoints: c.endpoints() }),
+    ).members.map((m: { ID: bigint; name: string }) => ({ name: m.name, hex: BigInt(m.ID).toString(16) }));
+    const leader = c.members[await c.leaderIndex()]!;
+    const samples = parse((await httpGet(`${leader.spec.clientUrl}/metrics`)).body);
+    const followers = ids.filter((m: { name: string }) => m.name !== leader.name);
+    assert.equal(followers.length, 2);
+    for (const f of followers) {
+      const sent = samples.find(
+        (x) => x.name === "etcd_network_peer_sent_bytes_total" && x.labels.To === f.hex,
+      );
+      const recv = samples.find(
+        (x) => x.name === "etcd_network_peer_received_bytes_total" && x.labels.From === f.hex,
+      );
+      assert.ok((sent?.value ?? 0) > 0, `bytes sent to ${f.name}`);
+      assert.ok((recv?.value ?? 0) > 0, `bytes received from ${f.name}`);
     }
   });
 });
