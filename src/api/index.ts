@@ -3,6 +3,7 @@
 // every client URL.
 
 import * as grpcJs from "@grpc/grpc-js";
+import { mirroredCounter } from "../pkg/metrics.js";
 import type { ServerTls } from "../pkg/tls/context.js";
 import { createGrpcServer, type EtcdGrpcServer } from "./grpc/server.js";
 import { createHttpHandler, createMetricsHttpHandler } from "./http.js";
@@ -69,6 +70,26 @@ export class ClientApi {
         grpc.server.forceShutdown();
         throw err;
       }
+    }
+    const registry = server.metrics.registry;
+    if (registry !== undefined) {
+      const traffic = (pick: (t: { received: number; sent: number }) => number) => () => [
+        { labels: {}, value: pick(listener.grpcTraffic()) },
+      ];
+      mirroredCounter(
+        registry,
+        "etcd_network_client_grpc_received_bytes_total",
+        "The total number of bytes received from grpc clients.",
+        [],
+        traffic((t) => t.received),
+      );
+      mirroredCounter(
+        registry,
+        "etcd_network_client_grpc_sent_bytes_total",
+        "The total number of bytes sent to grpc clients.",
+        [],
+        traffic((t) => t.sent),
+      );
     }
     return new ClientApi(rpc, grpc, listener, metrics);
   }

@@ -186,6 +186,9 @@ function listenError(t: Target, addr: string, err: NodeJS.ErrnoException): Error
 export class ClientListener {
   private readonly netServers: NetServer[] = [];
   private readonly sockets = new Set<Socket>();
+  /** The connections handed to gRPC, and the bytes of those already closed (client traffic metrics). */
+  private readonly grpcSockets = new Set<Socket>();
+  private readonly closedGrpc = { received: 0, sent: 0 };
   private readonly httpServer: HttpServer;
   private readonly injector: grpc.ConnectionInjector;
   private readonly logger: ApiLogger;
@@ -268,6 +271,16 @@ export class ClientListener {
     );
   }
 
+  /** Bytes received and sent on the gRPC connections so far (closed and open ones). */
+  grpcTraffic(): { received: number; sent: number } {
+    let { received, sent } = this.closedGrpc;
+    for (const s of this.grpcSockets) {
+      received += s.bytesRead;
+      sent += s.bytesWritten;
+    }
+    return { received, sent };
+  }
+
   /** A new TCP/unix connection: tracked until closed; TLS ones are handshaken first. */
   private accept(socket: Socket, secure: boolean): void {
     if (this.stopped) {
@@ -343,6 +356,12 @@ export class ClientListener {
       const alpn = socket as { alpnProtocol?: string | false };
       if (alpn.alpnProtocol !== undefined && alpn.alpnProtocol !== "h2") alpn.alpnProtocol = "h2";
       socket.unshift(h2!.take());
+      this.grpcSockets.add(socket);
+      socket.once("close", () => {
+        this.grpcSockets.delete(socket);
+        this.closedGrpc.received += socket.bytesRead;
+        this.closedGrpc.sent += socket.bytesWritten;
+      });
       // node's Http2Session takes over the socket's handle and first reads what is buffered.
       this.injector.injectConnection(socket);
     };

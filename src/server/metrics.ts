@@ -2,6 +2,7 @@
 // Each member has its own registry (several members can live in one process in tests).
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { mirroredCounter } from "../pkg/metrics.js";
 
 /** What the peer metrics read from the transport. */
 export interface PeerTraffic {
@@ -160,35 +161,29 @@ export class ServerMetrics {
    * counters, read at scrape time (a peer whose counters restarted, removed and added again, starts over).
    */
   watchPeers(traffic: () => PeerTraffic[]): void {
-    const counter = (name: string, help: string, label: "To" | "From", pick: (p: PeerTraffic) => number) => {
-      const last = new Map<bigint, number>();
-      return new Counter({
-        name,
-        help,
-        labelNames: [label],
-        registers: [this.registry],
-        collect() {
-          for (const p of traffic()) {
-            const now = pick(p);
-            const delta = now - (last.get(p.id) ?? 0);
-            last.set(p.id, now);
-            if (delta > 0) this.inc({ [label]: p.id.toString(16) }, delta);
-          }
-        },
-      });
-    };
-    counter("etcd_network_peer_sent_bytes_total", "The total number of bytes sent to peers.", "To", (p) => p.sentBytes);
-    counter(
+    const series = (label: "To" | "From", pick: (p: PeerTraffic) => number) => () =>
+      traffic().map((p) => ({ labels: { [label]: p.id.toString(16) }, value: pick(p) }));
+    const r = this.registry;
+    mirroredCounter(
+      r,
+      "etcd_network_peer_sent_bytes_total",
+      "The total number of bytes sent to peers.",
+      ["To"],
+      series("To", (p) => p.sentBytes),
+    );
+    mirroredCounter(
+      r,
       "etcd_network_peer_received_bytes_total",
       "The total number of bytes received from peers.",
-      "From",
-      (p) => p.receivedBytes,
+      ["From"],
+      series("From", (p) => p.receivedBytes),
     );
-    counter(
+    mirroredCounter(
+      r,
       "etcd_network_peer_sent_failures_total",
       "The total number of send failures from peers.",
-      "To",
-      (p) => p.droppedMessages,
+      ["To"],
+      series("To", (p) => p.droppedMessages),
     );
   }
 

@@ -39,6 +39,8 @@ const WANTED = [
   "grpc_server_handled_total",
   "grpc_server_msg_received_total",
   "grpc_server_msg_sent_total",
+  "etcd_network_client_grpc_received_bytes_total",
+  "etcd_network_client_grpc_sent_bytes_total",
   "process_resident_memory_bytes",
   "process_cpu_seconds_total",
   "process_start_time_seconds",
@@ -105,6 +107,8 @@ describe("/metrics compared with etcd 3.4", { skip: skipWithoutEtcdctl }, () => 
     assert.equal(grpcCount(ours, "grpc_server_handled_total", "Range", "OutOfRange"), 1);
     assert.equal(grpcCount(ours, "grpc_server_started_total", "Txn"), 1);
     assert.equal(ours.find((x) => x.name === "etcd_mvcc_put_total")?.value, 3);
+    const clientIn = ours.find((x) => x.name === "etcd_network_client_grpc_received_bytes_total")?.value ?? 0;
+    assert.ok(clientIn > 0, "client gRPC bytes received are counted");
     const real = scraped[1];
     if (real !== undefined) {
       const realNames = new Set(real.map((x) => x.name));
