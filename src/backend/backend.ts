@@ -219,7 +219,7 @@ export class Backend {
    * new file, then swaps it in. Blocks while it runs; refuses while a snapshot is being read.
    */
   defrag(): void {
-    const { tmp, dst, before } = this.beginDefrag();
+    const { tmp, dst, before } = this.beginDefrag(false);
     try {
       for (const b of this.bucketList) {
         const target = dst.dbs.get(b.name)!;
@@ -250,11 +250,11 @@ export class Backend {
    * Defragments without stopping the member: the copy is made from a read transaction in batches that
    * yield to the event loop while writes go on (each write committed meanwhile is also logged), then,
    * synchronously, the logged writes are replayed into the copy and the copy is swapped in. The member
-   * blocks only for that replay and swap, not for the copy. Snapshots and read views opened during the
-   * copy are waited for (up to `waitMs`) before the swap; if they stay open the defrag is abandoned.
+   * blocks only for that replay and swap, not for the copy. Snapshots and read views open at the swap
+   * (a backup, a hash) are waited for (up to `waitMs`); if they stay open the defrag is abandoned.
    */
   async defragOnline(waitMs = 30_000): Promise<void> {
-    const { tmp, dst, before } = this.beginDefrag();
+    const { tmp, dst, before } = this.beginDefrag(true);
     let txn: Transaction | undefined = this.root.useReadTransaction();
     let cursor: Iterator<{ key: Buffer; value: Buffer }> | undefined;
     // The cursor is released before its transaction (as for snapshots).
@@ -328,10 +328,13 @@ export class Backend {
   }
 
   /** Checks a defrag may start, commits, and opens the copy's environment next to the file. */
-  private beginDefrag() {
+  private beginDefrag(online: boolean) {
     this.checkOpen();
     if (this.defragLog !== undefined) throw new Error("backend: a defragmentation is already running");
-    if (this.snapshots.size > 0) throw new Error("backend: cannot defragment while a snapshot is open");
+    // The online copy reads its own transaction; only its swap waits for open snapshots.
+    if (!online && this.snapshots.size > 0) {
+      throw new Error("backend: cannot defragment while a snapshot is open");
+    }
     this.commit();
     const before = this.size();
     const tmp = `${this.path}.defrag`;

@@ -470,4 +470,27 @@ describe("backend size and defrag", () => {
     assert.equal(re.readTx().range(Bucket.key).length, 40_000, "the original file is intact");
     re.close();
   });
+
+  test("online defrag with a snapshot open waits for it to be read before swapping", async () => {
+    const p = dbPath();
+    const be = Backend.open(p, { batchLimit: 1000 });
+    try {
+      for (let i = 0; i < 20_000; i++) be.batchTx.put(Bucket.key, b(`k${i}`), Buffer.alloc(200, 2));
+      be.commit();
+      const snap = be.snapshot();
+      const d = be.defragOnline();
+      let defragged = false;
+      void d.then(() => {
+        defragged = true;
+      });
+      let bytes = 0;
+      for await (const chunk of snap) bytes += chunk.length;
+      assert.ok(bytes > 20_000 * 200, "the snapshot was read whole while the defrag waited");
+      await d;
+      assert.equal(defragged, true);
+      assert.equal(be.readTx().range(Bucket.key).length, 20_000);
+    } finally {
+      be.close();
+    }
+  });
 });
