@@ -65,6 +65,12 @@ export class ServerMetrics {
     ],
     registers: [this.registry],
   });
+  readonly defragDuration = new Histogram({
+    name: "etcd_disk_backend_defrag_duration_seconds",
+    help: "The latency distribution of backend defragmentation.",
+    buckets: [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6],
+    registers: [this.registry],
+  });
   // Scheduled backups (etcd-ts's own; etcd has none).
   readonly backupDuration = new Histogram({
     name: "etcd_server_backup_duration_seconds",
