@@ -10,6 +10,8 @@ export const READ_VIEW_CHUNK = 4096;
 
 export class ReadView {
   private txn: Transaction | undefined;
+  /** The cursor of the scan under way, if any. */
+  private cursor: Iterator<unknown> | undefined;
 
   /** @internal Made by Backend.readView(). */
   constructor(
@@ -39,6 +41,7 @@ export class ReadView {
         ...(end !== undefined ? { end: Buffer.from(end) } : {}),
       })
       [Symbol.iterator]();
+    this.cursor = it;
     try {
       for (let n = 1; ; n++) {
         const r = it.next();
@@ -46,11 +49,12 @@ export class ReadView {
         fn(r.value.key, r.value.value);
         if (n % chunk === 0) {
           await new Promise<void>((resolve) => setImmediate(resolve));
+          // Closed meanwhile (the backend closed or swapped): the cursor went with the transaction.
           this.open();
         }
       }
     } finally {
-      it.return?.();
+      this.releaseCursor(it);
     }
   }
 
@@ -58,8 +62,16 @@ export class ReadView {
     const txn = this.txn;
     if (txn === undefined) return;
     this.txn = undefined;
+    // LMDB's rule: a cursor is closed before its transaction.
+    if (this.cursor !== undefined) this.releaseCursor(this.cursor);
     txn.done();
     this.onClose(this);
+  }
+
+  private releaseCursor(it: Iterator<unknown>): void {
+    if (this.cursor !== it) return;
+    this.cursor = undefined;
+    it.return?.();
   }
 
   private open(): Transaction {

@@ -386,9 +386,11 @@ export class EtcdServer {
         );
         s.backups.start(); // an unusable backup dir stops the start
       }
-      s.transport = await transport(s);
-      // A restarted member compares its key space with its peers' before it serves anything.
+      // A restarted member compares its key space with its peers' before it serves anything, and
+      // before its transport starts: no message (a leader's snapshot swapping the backend) arrives
+      // while it hashes. Peers are asked over their own peer URLs.
       if (!fresh && cfg.initialCorruptCheck) await s.corruption.initialCheck();
+      s.transport = await transport(s);
     } catch (e) {
       await s.backups?.stop();
       await s.transport?.close();

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { Backend } from "../../src/backend/backend.js";
 import { ALL_BUCKETS, Bucket, decodeUint64BE, encodeUint64BE, MetaKey } from "../../src/backend/buckets.js";
+import { ReadView } from "../../src/backend/read_view.js";
 import { SnapshotFormatError } from "../../src/backend/snapshot.js";
 
 const root = mkdtempSync(join(tmpdir(), "etcd-ts-backend-test-"));
@@ -492,5 +493,55 @@ describe("backend size and defrag", () => {
     } finally {
       be.close();
     }
+  });
+
+  test("a read view closed mid-scan (the backend closed or swapped) fails the scan cleanly", async () => {
+    // Found by the robustness harness: a restarted member installed a leader's snapshot while its initial
+    // corruption check scanned the old backend; closing it ended the transaction under a live cursor
+    // (LMDB: "cursor_close: ... ensure that cursors are closed before the transaction is closed") and
+    // the scan failed with "The transaction is already closed.", which stopped the member.
+    const p = dbPath();
+    const be = Backend.open(p);
+    for (let i = 0; i < 20_000; i++) be.batchTx.put(Bucket.key, b(`k${String(i).padStart(6, "0")}`), b("v"));
+    be.commit();
+    const view = be.readView();
+    let seen = 0;
+    const scan = view.forEach(Bucket.key, () => seen++, undefined, undefined, 1000);
+    await new Promise<void>((r) => setImmediate(r));
+    be.close();
+    await assert.rejects(scan, /backend read view: closed/);
+    assert.ok(seen >= 1000 && seen < 20_000, `stopped mid-scan (${seen})`);
+    view.close();
+  });
+
+  test("closing a read view mid-scan closes its cursor before its transaction (LMDB's rule)", async () => {
+    const events: string[] = [];
+    const pairs = Array.from({ length: 5000 }, (_, i) => ({ key: b(`k${i}`), value: b("v") }));
+    const db = {
+      getRange: () => ({
+        [Symbol.iterator]: () => {
+          let i = 0;
+          return {
+            next: () =>
+              i < pairs.length ? { done: false, value: pairs[i++]! } : { done: true, value: undefined },
+            return: () => {
+              events.push("cursor closed");
+              return { done: true, value: undefined };
+            },
+          };
+        },
+      }),
+    };
+    const txn = { done: () => events.push("transaction done") };
+    const view = new ReadView(
+      () => db as never,
+      txn as never,
+      () => events.push("view released"),
+    );
+    const scan = view.forEach(Bucket.key, () => {}, undefined, undefined, 1000);
+    await new Promise<void>((r) => setImmediate(r));
+    view.close();
+    await assert.rejects(scan, /backend read view: closed/);
+    assert.deepEqual(events, ["cursor closed", "transaction done", "view released"]);
   });
 });
