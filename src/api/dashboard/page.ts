@@ -109,7 +109,9 @@ async function refresh() {
       cell(tr, m.clientURLs.join(", "));
       const td = tr.insertCell();
       if (m.isLearner) button(td, "Promote", () => api("/v3/cluster/member/promote", { ID: BigInt("0x" + m.id).toString() }));
-      if (s && !isLeader && !m.isLearner) button(td, "Make leader", () => api("/v3/maintenance/transfer-leadership", { targetID: BigInt("0x" + m.id).toString() }));
+      // Only the leader hands its leadership over: offered on the leader's own dashboard.
+      const selfLeads = view.members.some((x) => x.id === view.self && x.status && x.status.leader === x.id);
+      if (s && selfLeads && !isLeader && !m.isLearner) button(td, "Make leader", () => api("/v3/maintenance/transfer-leadership", { targetID: BigInt("0x" + m.id).toString() }));
       button(td, "Remove", async () => { if (confirm("Remove member " + (m.name || m.id) + "?")) await api("/v3/cluster/member/remove", { ID: BigInt("0x" + m.id).toString() }); });
     }
     $("summary").textContent = view.members.length + " members, leader " + (leader || "none") + ", term " + term;
