@@ -100,7 +100,11 @@ export class CtlChild {
   stderr = "";
   private readonly closed: Promise<number | null>;
 
-  constructor(tool: Tool, args: string[], o: RunOpts = {}) {
+  constructor(
+    readonly tool: Tool,
+    args: string[],
+    o: RunOpts = {},
+  ) {
     this.proc = spawnCtl(tool, args, o);
     this.proc.stdout!.setEncoding("latin1").on("data", (c: string) => {
       this.stdout += c;
@@ -124,7 +128,7 @@ export class CtlChild {
       if (Date.now() > deadline || this.proc.exitCode !== null) {
         if (cond(this.stdout)) break;
         throw new Error(
-          `waiting for ${what}: stdout=${JSON.stringify(this.stdout)} stderr=${JSON.stringify(this.stderr)}`,
+          `${this.tool} etcdctl, waiting for ${what}: stdout=${JSON.stringify(this.stdout)} stderr=${JSON.stringify(this.stderr)}`,
         );
       }
       await new Promise((r) => setTimeout(r, 20));
