@@ -4,7 +4,7 @@
 
 import type * as pb from "../api/gen/etcdserverpb/rpc.js";
 import type { TlsInfo } from "../pkg/tls/info.js";
-import { peerFetch } from "../pkg/tls/peer_fetch.js";
+import { peerFetchFirst } from "../pkg/tls/peer_fetch.js";
 import { hexId } from "./ids.js";
 import type { Member } from "./membership.js";
 
@@ -82,22 +82,15 @@ export async function clusterStatus(opts: {
 }
 
 async function peerStatus(m: Member, clusterId: bigint, tls?: TlsInfo): Promise<MemberStatusJson> {
-  let last: unknown = new Error("no peer URL");
-  for (const u of m.peerUrls) {
-    try {
-      const res = await peerFetch(
-        `${u}${PEER_STATUS_PATH}`,
-        {
-          headers: { "X-Etcd-Cluster-ID": hexId(clusterId) },
-          signal: AbortSignal.timeout(PEER_STATUS_TIMEOUT_MS),
-        },
-        tls,
-      );
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-      return (await res.json()) as MemberStatusJson;
-    } catch (e) {
-      last = e;
-    }
-  }
-  throw last;
+  const res = await peerFetchFirst(
+    m.peerUrls,
+    PEER_STATUS_PATH,
+    {
+      headers: { "X-Etcd-Cluster-ID": hexId(clusterId) },
+      signal: AbortSignal.timeout(PEER_STATUS_TIMEOUT_MS),
+    },
+    tls,
+  );
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  return (await res.json()) as MemberStatusJson;
 }

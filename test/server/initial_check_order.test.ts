@@ -4,29 +4,16 @@
 // ("failed to start etcd"). Before the transport exists, no snapshot can arrive.
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { test } from "node:test";
-import { defaultServerConfig, type ServerConfig } from "../../src/server/config.js";
 import { EtcdServer, type Transport } from "../../src/server/server.js";
-import { freePorts, makeTempDir, removeTempDir } from "../e2e/cluster.js";
+import { makeTempDir, removeTempDir } from "../e2e/cluster.js";
+import { singleMemberConfig } from "./member_config.js";
 
 test("a restarted member finishes its initial corruption check before its transport is created", {
   timeout: 60_000,
 }, async () => {
   const dir = makeTempDir("etcd-initial-check-");
-  const [peer] = await freePorts(1);
-  const url = new URL(`http://127.0.0.1:${peer}`);
-  const cfg: ServerConfig = {
-    ...defaultServerConfig(),
-    name: "s0",
-    dataDir: join(dir, "s0.etcd"),
-    listenPeerUrls: [url],
-    initialAdvertisePeerUrls: [url],
-    initialCluster: [{ name: "s0", peerUrls: [url.href.replace(/\/$/, "")] }],
-    initialClusterToken: `initial-check-${process.pid}`,
-    heartbeatMs: 50,
-    electionMs: 500,
-  };
+  const { cfg } = await singleMemberConfig(dir, "s0");
   const messages: string[] = [];
   const logger = {
     debug() {},

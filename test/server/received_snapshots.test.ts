@@ -14,7 +14,6 @@ import { describe, test } from "node:test";
 import { Client } from "../../src/client/client.js";
 import { clientApiListeners } from "../../src/embed/client_api.js";
 import { type Etcd, startEtcd } from "../../src/embed/etcd.js";
-import { defaultServerConfig, type ServerConfig } from "../../src/server/config.js";
 import { memberDirs } from "../../src/server/raft_storage.js";
 import {
   ReceivedSnapshots,
@@ -22,7 +21,8 @@ import {
   snapshotDbToRecover,
 } from "../../src/server/received_snapshots.js";
 import { parseSnapName } from "../../src/wal/index.js";
-import { freePorts, makeTempDir, removeTempDir } from "../e2e/cluster.js";
+import { makeTempDir, removeTempDir } from "../e2e/cluster.js";
+import { singleMemberConfig } from "./member_config.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -74,26 +74,11 @@ describe("received snapshot databases", () => {
 describe("a member whose backend is behind its raft snapshot", { timeout: 120_000 }, () => {
   test("restarts with the database received with the snapshot, not with a gap", async () => {
     const dir = makeTempDir("snap-recover-");
-    const [peer, client] = await freePorts(2);
-    const url = (p: number) => new URL(`http://127.0.0.1:${p}`);
-    const cfg: ServerConfig = {
-      ...defaultServerConfig(),
-      name: "r0",
-      dataDir: join(dir, "r0.etcd"),
-      listenPeerUrls: [url(peer!)],
-      initialAdvertisePeerUrls: [url(peer!)],
-      listenClientUrls: [url(client!)],
-      advertiseClientUrls: [url(client!)],
-      initialCluster: [{ name: "r0", peerUrls: [`http://127.0.0.1:${peer}`] }],
-      initialClusterToken: `snap-recover-${process.pid}`,
-      heartbeatMs: 50,
-      electionMs: 500,
-      snapshotCount: 20,
-    };
+    const { cfg, clientUrl } = await singleMemberConfig(dir, "r0", { snapshotCount: 20 });
     const dirs = memberDirs(cfg.dataDir, "");
     const start = async (): Promise<{ etcd: Etcd; c: Client }> => {
       const etcd = await startEtcd({ ...cfg }, silent, clientApiListeners(silent));
-      return { etcd, c: new Client({ endpoints: [`http://127.0.0.1:${client}`], requestTimeoutMs: 10_000 }) };
+      return { etcd, c: new Client({ endpoints: [clientUrl], requestTimeoutMs: 10_000 }) };
     };
     const stop = async (x: { etcd: Etcd; c: Client }) => {
       x.c.close();

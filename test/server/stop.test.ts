@@ -6,7 +6,6 @@
 // was still applying the Ready it had in hand ("raft loop failed; stopping").
 
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { test } from "node:test";
 import { clientApiListeners } from "../../src/embed/client_api.js";
 import { startEtcd } from "../../src/embed/etcd.js";
@@ -14,10 +13,10 @@ import { seededRand } from "../../src/raft/rand.js";
 import { RawNode } from "../../src/raft/rawnode.js";
 import { MemoryStorage } from "../../src/raft/storage.js";
 import type { Entry } from "../../src/raft/types.js";
-import { defaultServerConfig, type ServerConfig } from "../../src/server/config.js";
 import { RaftLoop } from "../../src/server/raft_loop.js";
 import type { Snapshotter, WAL } from "../../src/wal/index.js";
-import { freePorts, makeTempDir, removeTempDir } from "../e2e/cluster.js";
+import { makeTempDir, removeTempDir } from "../e2e/cluster.js";
+import { singleMemberConfig } from "./member_config.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -69,21 +68,7 @@ test("RaftLoop.stop() resolves only once the Ready in flight is handled, and no 
 
 test("EtcdServer.stop() twice at once: both resolve, storage closed once", { timeout: 60_000 }, async () => {
   const dir = makeTempDir("etcd-stop-");
-  const [peer, client] = await freePorts(2);
-  const url = (p: number) => new URL(`http://127.0.0.1:${p}`);
-  const cfg: ServerConfig = {
-    ...defaultServerConfig(),
-    name: "s0",
-    dataDir: join(dir, "s0.etcd"),
-    listenPeerUrls: [url(peer!)],
-    initialAdvertisePeerUrls: [url(peer!)],
-    listenClientUrls: [url(client!)],
-    advertiseClientUrls: [url(client!)],
-    initialCluster: [{ name: "s0", peerUrls: [`http://127.0.0.1:${peer}`] }],
-    initialClusterToken: `stop-test-${process.pid}`,
-    heartbeatMs: 50,
-    electionMs: 500,
-  };
+  const { cfg } = await singleMemberConfig(dir, "s0");
   const etcd = await startEtcd(cfg, silent, clientApiListeners(silent));
   try {
     while (etcd.server.leader() === 0n) await new Promise((r) => setTimeout(r, 20));

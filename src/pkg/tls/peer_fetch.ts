@@ -117,3 +117,24 @@ export function peerFetch(url: string, init: PeerFetchInit = {}, tls?: TlsInfo):
     req.end(init.body);
   });
 }
+
+/**
+ * `path` fetched from the first of a member's peer URLs that answers (a member may advertise several);
+ * rejects with the last URL's error when none does.
+ */
+export async function peerFetchFirst(
+  urls: readonly string[],
+  path: string,
+  init: PeerFetchInit,
+  tls?: TlsInfo,
+): Promise<PeerResponse> {
+  let last: unknown = new Error("no peer URL");
+  for (const u of urls) {
+    try {
+      return await peerFetch(`${u}${path}`, init, tls);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}

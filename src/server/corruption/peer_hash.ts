@@ -2,7 +2,7 @@
 // members for their hash at a revision.
 
 import type { TlsInfo } from "../../pkg/tls/info.js";
-import { peerFetch } from "../../pkg/tls/peer_fetch.js";
+import { peerFetchFirst } from "../../pkg/tls/peer_fetch.js";
 import type { MemberHash } from "./judge.js";
 
 export const PEER_HASHKV_PATH = "/members/hashkv";
@@ -24,32 +24,29 @@ export async function fetchPeerHash(
   revision: number,
   opts: { clusterId: string; from: string; timeoutMs: number; tls?: TlsInfo },
 ): Promise<PeerHashAnswer> {
-  let last = "no peer URL";
-  for (const u of urls) {
-    try {
-      const res = await peerFetch(
-        `${u}${PEER_HASHKV_PATH}`,
-        {
-          method: "POST",
-          headers: {
-            "Content-Type": "application/json",
-            "X-Etcd-Cluster-ID": opts.clusterId,
-            "X-Server-From": opts.from,
-          },
-          body: JSON.stringify({ revision }),
-          signal: AbortSignal.timeout(opts.timeoutMs),
+  try {
+    const res = await peerFetchFirst(
+      urls,
+      PEER_HASHKV_PATH,
+      {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          "X-Etcd-Cluster-ID": opts.clusterId,
+          "X-Server-From": opts.from,
         },
-        opts.tls,
-      );
-      const b = (await res.json()) as PeerHashKVBody;
-      if (typeof b.error === "string") return { error: b.error };
-      if (typeof b.hash !== "number") return { error: `unexpected answer (HTTP ${res.status})` };
-      return {
-        ok: { id, hash: b.hash, compactRevision: b.compactRevision ?? 0, hashRevision: b.hashRevision ?? 0 },
-      };
-    } catch (e) {
-      last = String((e as Error)?.message ?? e);
-    }
+        body: JSON.stringify({ revision }),
+        signal: AbortSignal.timeout(opts.timeoutMs),
+      },
+      opts.tls,
+    );
+    const b = (await res.json()) as PeerHashKVBody;
+    if (typeof b.error === "string") return { error: b.error };
+    if (typeof b.hash !== "number") return { error: `unexpected answer (HTTP ${res.status})` };
+    return {
+      ok: { id, hash: b.hash, compactRevision: b.compactRevision ?? 0, hashRevision: b.hashRevision ?? 0 },
+    };
+  } catch (e) {
+    return { error: String((e as Error)?.message ?? e) };
   }
-  return { error: last };
 }
